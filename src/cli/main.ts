@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+// gzmem's entry point: parses the command line, runs one command, and is the only place that exits.
+
+import { Command, CommanderError, Option } from 'commander';
+import { liveHost } from '../collect/host.js';
+import { ExitCode, GzmemError, UsageError } from '../errors.js';
+import { runHugepages } from './hugepages.js';
+import { runList } from './list.js';
+import { parseCount, parseInterval, type Format, type OutputOptions } from './output.js';
+import { runShow } from './show.js';
+
+interface CommonFlags {
+  json?: boolean;
+  csv?: boolean;
+  output?: string;
+  interval?: string;
+  timeout: string;
+}
+
+function outputOptions(flags: CommonFlags, countArg: string | undefined, memoryFile?: string): OutputOptions & { timeoutMs: number } {
+  if (flags.json && flags.csv) throw new UsageError('choose one of --json and --csv');
+  if (flags.output !== undefined && memoryFile !== undefined) throw new UsageError('give the output file once: -m <file> or -o <file>');
+  if (countArg !== undefined && flags.interval === undefined) throw new UsageError(`unexpected argument ${JSON.stringify(countArg)} (a count goes with -i <seconds>)`);
+  const format: Format = flags.json ? 'json' : flags.csv ? 'csv' : 'table';
+  const timeoutMs = Number(flags.timeout);
+  if (!/^\d+$/.test(flags.timeout) || timeoutMs < 10 || timeoutMs > 60000) throw new UsageError(`--timeout must be 10..60000 ms, got ${JSON.stringify(flags.timeout)}`);
+  const file = memoryFile ?? flags.output;
+  return {
+    format,
+    timeoutMs,
+    ...(file !== undefined ? { file } : {}),
+    ...(flags.interval !== undefined ? { intervalSec: parseInterval(flags.interval) } : {}),
+    ...(countArg !== undefined ? { count: parseCount(countArg) } : {}),
+  };
+}
+
+function withCommonOptions(cmd: Command): Command {
+  return cmd
+    .option('--json', 'print one JSON document (schema in docs/snapshot.md)')
+    .option('--csv', 'print CSV, one figure per row')
+    .option('-o, --output <file>', 'write to a file instead of standard output')
+    .option('-i, --interval <seconds>', 'repeat every <seconds>; an optional [count] after it stops after that many')
+    .addOption(new Option('--timeout <ms>', 'telemetry connect/read timeout').default('1000'));
+}
+
+export function buildProgram(): Command {
+  const host = liveHost();
+  const program = new Command('gzmem')
+    .description('How much hugepage memory DPDK and gazelle processes reserve, allocate and use')
+    .version('0.1.0')
+    .exitOverride()
+    .showSuggestionAfterError()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `gzmem: ${s.slice(7)}` : s) });
+
+  withCommonOptions(program.command('list').description('list DPDK processes: pid, command, prefix, reserved, allocated; orphaned hugepage files'))
+    .argument('[count]', 'with -i: number of refreshes')
+    .action((count: string | undefined, flags: CommonFlags) => runList(host, outputOptions(flags, count)));
+
+  withCommonOptions(program.command('show').description('show one process: waterfall, heaps, mempools, memzones, ports, threads'))
+    .argument('<target>', 'pid or DPDK --file-prefix of the process')
+    .argument('[count]', 'with -i: number of refreshes')
+    .option('-m, --memory [file]', 'memory view (the default), optionally written to <file>')
+    .action((target: string, count: string | undefined, flags: CommonFlags & { memory?: string | boolean }) =>
+      runShow(host, target, outputOptions(flags, count, typeof flags.memory === 'string' ? flags.memory : undefined)));
+
+  withCommonOptions(program.command('hugepages').description("the machine's hugepages per size and NUMA node, and orphaned hugetlbfs files"))
+    .argument('[count]', 'with -i: number of refreshes')
+    .action((count: string | undefined, flags: CommonFlags) => runHugepages(host, outputOptions(flags, count)));
+
+  return program;
+}
+
+async function main(argv: string[]): Promise<number> {
+  process.on('SIGINT', () => process.exit(ExitCode.interrupted));
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    // A closed pipe (gzmem ... | head) is a normal end.
+    process.exit(err.code === 'EPIPE' ? ExitCode.ok : ExitCode.runtime);
+  });
+  try {
+    await buildProgram().parseAsync(argv);
+    return ExitCode.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.ok;
+      return ExitCode.usage;
+    }
+    if (err instanceof GzmemError) {
+      process.stderr.write(`gzmem: ${err.message}\n`);
+      return err.exitCode;
+    }
+    process.stderr.write(`gzmem: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+    if (process.env.GZMEM_DEBUG) console.error(err);
+    return ExitCode.runtime;
+  }
+}
+
+process.exitCode = await main(process.argv);

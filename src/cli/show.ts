@@ -1,0 +1,17 @@
+// `gzmem show <pid|file-prefix> [-m [file]]`: the waterfall and every section for one process.
+
+import type { Host } from '../collect/host.js';
+import { renderCsv, renderJson, renderProcess } from '../format/process.js';
+import { machineSnapshot, readTarget } from '../snapshot.js';
+import { emitFrames, type OutputOptions } from './output.js';
+
+export async function runShow(host: Host, target: string, options: OutputOptions & { timeoutMs: number }): Promise<void> {
+  await emitFrames(options, async (compact) => {
+    const started = performance.now();
+    const proc = await readTarget(host, target, { timeoutMs: options.timeoutMs });
+    if (options.format === 'csv') return renderCsv([proc]);
+    if (options.format === 'table') return renderProcess(proc);
+    const snapshot = await machineSnapshot(host, [proc], started);
+    return compact ? `${JSON.stringify(snapshot)}\n` : renderJson(snapshot);
+  });
+}

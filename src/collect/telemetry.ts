@@ -1,0 +1,270 @@
+// DPDK telemetry: finding every socket on the host, and reading one process's memory readings.
+
+import { join, basename, dirname } from 'node:path';
+import { realpath } from 'node:fs/promises';
+import type { Host } from './host.js';
+import { listDirOptional } from './files.js';
+import { isRecord, type TelemetryConnection, type TelemetryHello } from './telemetry-socket.js';
+import { ProtocolError } from '../errors.js';
+
+export interface TelemetrySocketPath {
+  path: string;
+  /** EAL --file-prefix: the name of the runtime dir that holds the socket. */
+  prefix: string;
+  runtimeDir: string;
+  /** Secondary processes add `:<n>` to the socket name; undefined for the primary. */
+  secondary?: number;
+}
+
+const SOCKET_NAME = /^dpdk_telemetry\.v2(?::(\d+))?$/;
+
+/** Every v2 telemetry socket under every runtime dir, once each (dirs may be symlinks of each other). */
+export async function findTelemetrySockets(host: Host): Promise<TelemetrySocketPath[]> {
+  const seen = new Set<string>();
+  const found: TelemetrySocketPath[] = [];
+  for (const dir of host.dpdkRuntimeDirs) {
+    for (const prefix of (await listDirOptional(dir)).sort()) {
+      const runtimeDir = join(dir, prefix);
+      const real = await realpath(runtimeDir).catch(() => runtimeDir);
+      if (seen.has(real)) continue;
+      seen.add(real);
+      for (const name of (await listDirOptional(runtimeDir)).sort()) {
+        const m = SOCKET_NAME.exec(name);
+        if (!m) continue;
+        found.push({ path: join(runtimeDir, name), prefix, runtimeDir, ...(m[1] !== undefined ? { secondary: Number(m[1]) } : {}) });
+      }
+    }
+  }
+  return found;
+}
+
+export function prefixOfSocket(path: string): string {
+  return basename(dirname(path));
+}
+
+export interface HeapReading {
+  id: number;
+  name: string;
+  heapBytes: number;
+  freeBytes: number;
+  allocBytes: number;
+  greatestFreeBytes: number;
+  allocCount: number;
+  freeCount: number;
+}
+
+export interface MemzoneReading {
+  id: number;
+  name: string;
+  lengthBytes: number;
+  address: string;
+  socket: number;
+  flags: number;
+  hugepageBytes: number;
+  hugepageBase: string;
+  hugepagesUsed: number;
+}
+
+export interface MempoolReading {
+  name: string;
+  poolId: number;
+  flags: number;
+  socket: number;
+  size: number;
+  cacheSize: number;
+  eltSize: number;
+  headerSize: number;
+  trailerSize: number;
+  privateDataSize: number;
+  opsIndex: number;
+  populatedSize: number;
+  memzone: string;
+  /** DPDK >= 23.03 only. */
+  commonPoolCount?: number;
+  totalCacheCount?: number;
+}
+
+export interface EthdevReading {
+  port: number;
+  name: string;
+  state: number;
+  rxQueues: number;
+  txQueues: number;
+  mtu: number;
+  started: boolean;
+  socket: number;
+  rxNombuf?: number;
+  ipackets?: number;
+  opackets?: number;
+}
+
+export interface TelemetryReadings {
+  hello: TelemetryHello;
+  params: string[];
+  heaps: HeapReading[];
+  memzones: MemzoneReading[];
+  mempools: MempoolReading[];
+  ethdevs: EthdevReading[];
+  /** Lists telemetry caps (512 array entries) that we could not walk past. */
+  truncated: string[];
+}
+
+/** Telemetry arrays hold at most this many entries (RTE_TEL_MAX_ARRAY_ENTRIES). */
+export const MAX_ARRAY_ENTRIES = 512;
+
+export async function readTelemetry(conn: TelemetryConnection): Promise<TelemetryReadings> {
+  const truncated: string[] = [];
+  const params = stringArray(await conn.cmd('/eal/params'), '/eal/params') ?? [];
+
+  const heaps: HeapReading[] = [];
+  for (const id of intArray(await conn.cmd('/eal/heap_list'), '/eal/heap_list') ?? []) {
+    const reply = await conn.cmd(`/eal/heap_info,${id}`);
+    if (reply !== null) heaps.push(parseHeapInfo(reply));
+  }
+
+  const memzones: MemzoneReading[] = [];
+  const zoneIds = intArray(await conn.cmd('/eal/memzone_list'), '/eal/memzone_list') ?? [];
+  for (const id of zoneIds) {
+    const reply = await conn.cmd(`/eal/memzone_info,${id}`);
+    if (reply !== null) memzones.push(parseMemzoneInfo(reply));
+  }
+  if (zoneIds.length >= MAX_ARRAY_ENTRIES) {
+    // The list was cut at the cap: walk ids past it one by one until the first gap.
+    for (let id = (zoneIds.at(-1) ?? 0) + 1; ; id++) {
+      const reply = await conn.cmd(`/eal/memzone_info,${id}`);
+      if (reply === null) break;
+      memzones.push(parseMemzoneInfo(reply));
+    }
+  }
+
+  const mempools: MempoolReading[] = [];
+  const poolNames = stringArray(await conn.cmd('/mempool/list'), '/mempool/list') ?? [];
+  if (poolNames.length >= MAX_ARRAY_ENTRIES) truncated.push('/mempool/list');
+  for (const name of poolNames) {
+    const reply = await conn.cmd(`/mempool/info,${name}`);
+    if (reply !== null) mempools.push(parseMempoolInfo(reply));
+  }
+
+  const ethdevs: EthdevReading[] = [];
+  for (const port of intArray(await conn.cmd('/ethdev/list'), '/ethdev/list') ?? []) {
+    const info = await conn.cmd(`/ethdev/info,${port}`);
+    if (info === null) continue;
+    const stats = await conn.cmd(`/ethdev/stats,${port}`);
+    ethdevs.push(parseEthdev(port, info, stats));
+  }
+
+  return { hello: conn.hello, params, heaps, memzones, mempools, ethdevs, truncated };
+}
+
+// ---- pure parsers: each takes one reply's data and validates it ----
+
+function fail(what: string, data: unknown): never {
+  throw new ProtocolError(`malformed telemetry reply for ${what}: ${JSON.stringify(data).slice(0, 120)}`);
+}
+
+function num(obj: Record<string, unknown>, key: string, what: string): number {
+  const v = obj[key];
+  if (typeof v !== 'number' || !Number.isFinite(v)) fail(`${what} (field ${key})`, obj);
+  return v;
+}
+
+function str(obj: Record<string, unknown>, key: string, what: string): string {
+  const v = obj[key];
+  if (typeof v !== 'string') fail(`${what} (field ${key})`, obj);
+  return v;
+}
+
+function optNum(obj: Record<string, unknown>, key: string): number | undefined {
+  const v = obj[key];
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+/** null (unknown command / no data) stays undefined; any other non-array is malformed. */
+export function intArray(data: unknown, what: string): number[] | undefined {
+  if (data === null) return undefined;
+  if (!Array.isArray(data) || !data.every((x) => Number.isSafeInteger(x))) fail(what, data);
+  return data as number[];
+}
+
+export function stringArray(data: unknown, what: string): string[] | undefined {
+  if (data === null) return undefined;
+  if (!Array.isArray(data) || !data.every((x) => typeof x === 'string')) fail(what, data);
+  return data as string[];
+}
+
+export function parseHeapInfo(data: unknown): HeapReading {
+  const w = '/eal/heap_info';
+  if (!isRecord(data)) fail(w, data);
+  return {
+    id: num(data, 'Head_id', w),
+    name: str(data, 'Name', w),
+    heapBytes: num(data, 'Heap_size', w),
+    freeBytes: num(data, 'Free_size', w),
+    allocBytes: num(data, 'Alloc_size', w),
+    greatestFreeBytes: num(data, 'Greatest_free_size', w),
+    allocCount: num(data, 'Alloc_count', w),
+    freeCount: num(data, 'Free_count', w),
+  };
+}
+
+export function parseMemzoneInfo(data: unknown): MemzoneReading {
+  const w = '/eal/memzone_info';
+  if (!isRecord(data)) fail(w, data);
+  return {
+    id: num(data, 'Zone', w),
+    name: str(data, 'Name', w),
+    lengthBytes: num(data, 'Length', w),
+    address: str(data, 'Address', w),
+    socket: num(data, 'Socket', w),
+    flags: num(data, 'Flags', w),
+    hugepageBytes: num(data, 'Hugepage_size', w),
+    hugepageBase: str(data, 'Hugepage_base', w),
+    hugepagesUsed: num(data, 'Hugepage_used', w),
+  };
+}
+
+export function parseMempoolInfo(data: unknown): MempoolReading {
+  const w = '/mempool/info';
+  if (!isRecord(data)) fail(w, data);
+  const common = optNum(data, 'common_pool_count');
+  const cached = optNum(data, 'total_cache_count');
+  return {
+    name: str(data, 'name', w),
+    poolId: num(data, 'pool_id', w),
+    flags: num(data, 'flags', w),
+    socket: num(data, 'socket_id', w),
+    size: num(data, 'size', w),
+    cacheSize: num(data, 'cache_size', w),
+    eltSize: num(data, 'elt_size', w),
+    headerSize: num(data, 'header_size', w),
+    trailerSize: num(data, 'trailer_size', w),
+    privateDataSize: num(data, 'private_data_size', w),
+    opsIndex: num(data, 'ops_index', w),
+    populatedSize: num(data, 'populated_size', w),
+    memzone: str(data, 'mz_name', w),
+    ...(common !== undefined ? { commonPoolCount: common } : {}),
+    ...(cached !== undefined ? { totalCacheCount: cached } : {}),
+  };
+}
+
+export function parseEthdev(port: number, info: unknown, stats: unknown): EthdevReading {
+  const w = `/ethdev/info,${port}`;
+  if (!isRecord(info)) fail(w, info);
+  const s = isRecord(stats) ? stats : {};
+  const rxNombuf = optNum(s, 'rx_nombuf');
+  const ipackets = optNum(s, 'ipackets');
+  const opackets = optNum(s, 'opackets');
+  return {
+    port,
+    name: str(info, 'name', w),
+    state: num(info, 'state', w),
+    rxQueues: num(info, 'nb_rx_queues', w),
+    txQueues: num(info, 'nb_tx_queues', w),
+    mtu: num(info, 'mtu', w),
+    started: info.dev_started === 1,
+    socket: optNum(info, 'numa_node') ?? -1,
+    ...(rxNombuf !== undefined ? { rxNombuf } : {}),
+    ...(ipackets !== undefined ? { ipackets } : {}),
+    ...(opackets !== undefined ? { opackets } : {}),
+  };
+}

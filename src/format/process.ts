@@ -1,0 +1,118 @@
+// Renders one DPDK process: the waterfall summary, then one section per kind of memory.
+
+import type { DpdkProcess, Level, Snapshot } from '../model/snapshot.js';
+import { csv } from './csv.js';
+import { table, section } from './table.js';
+import { DASH, bytes, count, percent, safe, text } from './units.js';
+
+function level(l: Level): string {
+  return bytes(l.bytes);
+}
+
+export function renderWaterfall(p: DpdkProcess): string {
+  const w = p.waterfall;
+  const rows: [string, string, Level, Level | null, string][] = [
+    ['reserved', 'hugepages mapped (kernel)', w.reserved, null, ''],
+    ['heap', 'DPDK malloc heaps', w.heap, w.reserved, 'of reserved'],
+    ['allocated', 'memzones, pools, rte_malloc', w.allocated, w.heap, 'of heap'],
+    ['in use', 'allocated less free pool objects', w.inUse, w.allocated, 'of allocated'],
+  ];
+  return table(
+    [{ header: 'LEVEL' }, { header: 'WHAT' }, { header: 'BYTES', align: 'right' }, { header: 'SHARE', align: 'right' }, { header: 'SOURCE / NOTE' }],
+    rows.map(([name, what, l, of, ofText]) => [
+      name,
+      what,
+      level(l),
+      of && l.bytes !== null ? `${percent(l.bytes, of.bytes)} ${ofText}` : '',
+      l.bytes === null ? `unknown: ${l.why ?? ''}` : (l.source ?? ''),
+    ]),
+  );
+}
+
+export function renderProcess(p: DpdkProcess): string {
+  const out: string[] = [];
+  out.push(
+    `pid ${p.pid}  ${safe(p.command)}  prefix ${text(p.filePrefix)}  ${text(p.dpdkVersion)}  telemetry ${text(p.telemetrySocket)}\n`,
+  );
+  out.push(section('Hugepage memory', renderWaterfall(p)));
+  for (const w of p.warnings) out.push(`warning: ${safe(w)}\n`);
+
+  if (p.heaps.length > 0) {
+    out.push(section('Heaps (telemetry)', table(
+      [{ header: 'ID', align: 'right' }, { header: 'NAME' }, { header: 'SIZE', align: 'right' }, { header: 'ALLOCATED', align: 'right' }, { header: 'USE', align: 'right' }, { header: 'FREE', align: 'right' }, { header: 'LARGEST FREE', align: 'right' }, { header: 'ALLOCS', align: 'right' }, { header: 'FREE BLOCKS', align: 'right' }],
+      p.heaps.map((h) => [String(h.id), h.name, bytes(h.heapBytes), bytes(h.allocBytes), percent(h.allocBytes, h.heapBytes), bytes(h.freeBytes), bytes(h.greatestFreeBytes), count(h.allocCount), count(h.freeCount)]),
+    )));
+  }
+
+  if (p.mempools.length > 0) {
+    out.push(section('Mempools (telemetry)', table(
+      [{ header: 'NAME' }, { header: 'OBJECTS', align: 'right' }, { header: 'OBJ SIZE', align: 'right' }, { header: 'CACHE', align: 'right' }, { header: 'BYTES', align: 'right' }, { header: 'MEMZONES', align: 'right' }, { header: 'IN USE', align: 'right' }, { header: 'USE', align: 'right' }, { header: 'SOCKET', align: 'right' }],
+      p.mempools.map((m) => [
+        m.name, count(m.size), bytes(m.objectBytes), count(m.cacheSize), bytes(m.memzoneBytes), String(m.memzones.length),
+        count(m.occupancy?.inUse), percent(m.occupancy?.inUse, m.size), String(m.socket),
+      ]),
+    )));
+  }
+
+  if (p.memzones.length > 0) {
+    out.push(section('Memzones (telemetry)', table(
+      [{ header: 'ID', align: 'right' }, { header: 'NAME' }, { header: 'LENGTH', align: 'right' }, { header: 'PAGES', align: 'right' }, { header: 'PAGE', align: 'right' }, { header: 'SOCKET', align: 'right' }, { header: 'OWNER' }],
+      p.memzones.map((z) => [String(z.id), z.name, bytes(z.lengthBytes), String(z.hugepagesUsed), bytes(z.hugepageBytes), String(z.socket), z.owner.name ? `${z.owner.kind} ${z.owner.name}` : z.owner.kind]),
+    )));
+    out.push(`  not in any memzone (rte_malloc and allocator overhead): ${level(p.unattributed)}\n`);
+  }
+
+  if (p.ethdevs.length > 0) {
+    out.push(section('Ethdev ports (telemetry)', table(
+      [{ header: 'PORT', align: 'right' }, { header: 'NAME' }, { header: 'RX Q', align: 'right' }, { header: 'TX Q', align: 'right' }, { header: 'RX DESC', align: 'right' }, { header: 'TX DESC', align: 'right' }, { header: 'MBUF POOLS' }, { header: 'RX NOMBUF', align: 'right' }, { header: 'STARTED' }],
+      p.ethdevs.map((e) => [String(e.port), e.name, String(e.rxQueues), String(e.txQueues), count(e.rxDescriptors), count(e.txDescriptors), e.mbufPools?.join(' ') ?? DASH, count(e.rxNombuf), e.started ? 'yes' : 'no']),
+    )));
+  }
+
+  out.push(section('Hugetlb mappings (kernel)', table(
+    [{ header: 'PAGE SIZE', align: 'right' }, { header: 'MAPPED', align: 'right' }],
+    p.hugetlb.byPageSize.map((s) => [bytes(s.pageBytes), bytes(s.bytes)]),
+  ) + `\n${p.hugetlb.byNode.map((n) => `node ${n.node}: ${bytes(n.bytes)}`).join('  ') || 'no NUMA detail'}; status HugetlbPages ${bytes(p.hugetlb.statusBytes)}; ${p.hugetlb.mappings} mappings`));
+
+  out.push(section('Threads (kernel)', table(
+    [{ header: 'TID', align: 'right' }, { header: 'NAME' }, { header: 'CPU', align: 'right' }, { header: 'AFFINITY' }, { header: 'STATE' }],
+    p.threads.map((t) => [String(t.tid), t.name, t.cpu === null ? DASH : String(t.cpu), text(t.affinity), text(t.state)]),
+  )));
+  return out.join('\n');
+}
+
+type Cell = string | number | null;
+
+/** Long ("tidy") CSV: one figure per row, so every section fits one stable header. */
+export function processCsvRows(p: DpdkProcess): Cell[][] {
+  const rows: Cell[][] = [];
+  const add = (sectionName: string, name: string, metric: string, value: number | string | null, unit: string, source: string | null) =>
+    rows.push([p.pid, p.filePrefix, sectionName, name, metric, value, unit, source]);
+  for (const [k, l] of Object.entries(p.waterfall)) add('waterfall', k, 'bytes', l.bytes, 'bytes', l.source);
+  for (const h of p.heaps) {
+    for (const [metric, v] of [['heap', h.heapBytes], ['allocated', h.allocBytes], ['free', h.freeBytes], ['greatest_free', h.greatestFreeBytes]] as const) add('heap', h.name, metric, v, 'bytes', 'telemetry');
+    add('heap', h.name, 'alloc_count', h.allocCount, 'count', 'telemetry');
+  }
+  for (const m of p.mempools) {
+    add('mempool', m.name, 'size', m.size, 'objects', m.source);
+    add('mempool', m.name, 'object_size', m.objectBytes, 'bytes', m.source);
+    add('mempool', m.name, 'cache_size', m.cacheSize, 'objects', m.source);
+    add('mempool', m.name, 'memzone', m.memzoneBytes, 'bytes', m.source);
+    add('mempool', m.name, 'in_use', m.occupancy?.inUse ?? null, 'objects', m.occupancy?.source ?? null);
+  }
+  for (const z of p.memzones) add('memzone', z.name, 'length', z.lengthBytes, 'bytes', 'telemetry');
+  add('unattributed', 'rte_malloc', 'bytes', p.unattributed.bytes, 'bytes', p.unattributed.source);
+  for (const e of p.ethdevs) add('ethdev', e.name, 'rx_nombuf', e.rxNombuf, 'count', 'telemetry');
+  for (const t of p.threads) add('thread', `${t.tid}`, 'cpu', t.cpu, 'cpu', 'kernel');
+  return rows;
+}
+
+export const CSV_HEADER = ['pid', 'prefix', 'section', 'name', 'metric', 'value', 'unit', 'source'];
+
+export function renderCsv(processes: DpdkProcess[]): string {
+  return csv(CSV_HEADER, processes.flatMap(processCsvRows));
+}
+
+export function renderJson(s: Snapshot): string {
+  return `${JSON.stringify(s, null, 2)}\n`;
+}

@@ -1,0 +1,247 @@
+// Pure derivations: raw readings -> Snapshot parts. No I/O here.
+
+import type { HugepageReading } from '../collect/hugepages.js';
+import type { HugetlbfsFile, HugetlbfsMount } from '../collect/hugetlbfs.js';
+import type { ProcessReading } from '../collect/process.js';
+import type { MempoolReading, MemzoneReading, TelemetryReadings } from '../collect/telemetry.js';
+import type {
+  DpdkProcess, EthdevPort, Heap, Level, MachineHugepages, Mempool, Memzone, MemzoneOwnerKind, Orphan, Source, Thread, Waterfall,
+} from './snapshot.js';
+
+export function buildMachineHugepages(reading: HugepageReading, mounts: HugetlbfsMount[]): MachineHugepages {
+  const withBytes = <T extends { pageBytes: number; total: number; free: number; reserved?: number; surplus: number }>(c: T) => ({
+    pageBytes: c.pageBytes,
+    total: c.total,
+    free: c.free,
+    reserved: c.reserved ?? null,
+    surplus: c.surplus,
+    totalBytes: c.total * c.pageBytes,
+    freeBytes: c.free * c.pageBytes,
+  });
+  return {
+    sizes: reading.sizes.map(withBytes),
+    nodes: reading.nodes.map((n) => ({ node: n.node, ...withBytes(n) })),
+    mounts: mounts.map((m) => ({ mountPoint: m.mountPoint, pageBytes: m.pageBytes ?? null })),
+  };
+}
+
+/**
+ * Which pool, ring or device a memzone belongs to, from the names EAL gives them:
+ * `MP_<pool>` (header), `RG_MP_<pool>` (the pool's ring), `MP_<pool>_<n>` (object chunks),
+ * `RG_<ring>` (named ring), `eth_p<port>_q<queue>_*` and `rte_eth_dev_data` (ethdev).
+ */
+export function memzoneOwner(name: string, poolNames: readonly string[]): { kind: MemzoneOwnerKind; name: string | null } {
+  for (const pool of poolNames) {
+    if (name === `MP_${pool}` || name === `RG_MP_${pool}`) return { kind: 'mempool', name: pool };
+  }
+  // Longest pool name first, so pool `a` does not claim the chunks of pool `a_1`.
+  const chunkOwner = [...poolNames]
+    .sort((a, b) => b.length - a.length)
+    .find((pool) => name.startsWith(`MP_${pool}_`) && /^\d+$/.test(name.slice(pool.length + 4)));
+  if (chunkOwner !== undefined) return { kind: 'mempool', name: chunkOwner };
+  if (name.startsWith('RG_')) return { kind: 'ring', name: name.slice(3) };
+  const eth = /^eth_p(\d+)_q\d+_/.exec(name);
+  if (eth) return { kind: 'ethdev', name: `port ${eth[1]}` };
+  if (name === 'rte_eth_dev_data') return { kind: 'ethdev', name: null };
+  return { kind: 'other', name: null };
+}
+
+export function buildMemzones(zones: MemzoneReading[], poolNames: readonly string[]): Memzone[] {
+  return zones.map((z) => ({
+    id: z.id,
+    name: z.name,
+    lengthBytes: z.lengthBytes,
+    address: z.address,
+    socket: z.socket,
+    hugepageBytes: z.hugepageBytes,
+    hugepagesUsed: z.hugepagesUsed,
+    owner: memzoneOwner(z.name, poolNames),
+  }));
+}
+
+export function buildMempool(p: MempoolReading, zones: Memzone[]): Mempool {
+  const own = zones.filter((z) => z.owner.kind === 'mempool' && z.owner.name === p.name);
+  const objectBytes = p.headerSize + p.eltSize + p.trailerSize;
+  const occupancy =
+    p.commonPoolCount !== undefined && p.totalCacheCount !== undefined
+      ? {
+          inUse: p.size - p.commonPoolCount - p.totalCacheCount,
+          commonPoolAvail: p.commonPoolCount,
+          cacheAvail: p.totalCacheCount,
+          source: 'telemetry-occupancy' as const,
+        }
+      : null;
+  return {
+    name: p.name,
+    socket: p.socket,
+    size: p.size,
+    populated: p.populatedSize,
+    cacheSize: p.cacheSize,
+    eltBytes: p.eltSize,
+    headerBytes: p.headerSize,
+    trailerBytes: p.trailerSize,
+    privateDataBytes: p.privateDataSize,
+    objectBytes,
+    objectsBytes: p.size * objectBytes,
+    memzoneBytes: own.reduce((s, z) => s + z.lengthBytes, 0),
+    memzones: own.map((z) => z.name),
+    opsIndex: p.opsIndex,
+    occupancy,
+    source: 'telemetry',
+  };
+}
+
+export function buildHeaps(t: TelemetryReadings): Heap[] {
+  return t.heaps.map((h) => ({
+    id: h.id,
+    name: h.name,
+    heapBytes: h.heapBytes,
+    allocBytes: h.allocBytes,
+    freeBytes: h.freeBytes,
+    greatestFreeBytes: h.greatestFreeBytes,
+    allocCount: h.allocCount,
+    freeCount: h.freeCount,
+  }));
+}
+
+export function buildThreads(p: ProcessReading): Thread[] {
+  return p.threads.map((t) => ({
+    tid: t.tid,
+    name: t.name,
+    cpu: t.lastCpu ?? null,
+    affinity: t.affinity ?? null,
+    state: t.state ?? null,
+  }));
+}
+
+const sum = (xs: number[]) => xs.reduce((s, x) => s + x, 0);
+
+function known(bytes: number, source: Source): Level {
+  return { bytes, source };
+}
+
+function unknown(why: string): Level {
+  return { bytes: null, source: null, why };
+}
+
+/** The EAL option value of `--file-prefix`, from the process's EAL params. */
+export function filePrefixFromParams(params: readonly string[]): string | undefined {
+  for (let i = 0; i < params.length; i++) {
+    const a = params[i]!;
+    if (a === '--file-prefix') return params[i + 1];
+    if (a.startsWith('--file-prefix=')) return a.slice('--file-prefix='.length);
+  }
+  return undefined;
+}
+
+export function buildWaterfall(p: ProcessReading, t: TelemetryReadings | undefined, pools: Mempool[], telemetryWhy: string): Waterfall {
+  const reserved = known(sum(p.mappings.map((m) => m.mappedBytes)), 'kernel');
+  if (!t) {
+    return { reserved, heap: unknown(telemetryWhy), allocated: unknown(telemetryWhy), inUse: unknown(telemetryWhy) };
+  }
+  const allocated = sum(t.heaps.map((h) => h.allocBytes));
+  const blind = pools.filter((m) => m.occupancy === null).map((m) => m.name);
+  const inUse =
+    blind.length > 0
+      ? unknown(`occupancy unknown for ${blind.join(', ')}: ${t.hello.version} telemetry reports pool capacity only`)
+      : known(allocated - sum(pools.map((m) => (m.size - m.occupancy!.inUse) * m.objectBytes)), 'derived');
+  return {
+    reserved,
+    heap: known(sum(t.heaps.map((h) => h.heapBytes)), 'telemetry'),
+    allocated: known(allocated, 'telemetry'),
+    inUse,
+  };
+}
+
+export function buildEthdevs(t: TelemetryReadings): EthdevPort[] {
+  return t.ethdevs.map((e) => ({
+    port: e.port,
+    name: e.name,
+    rxQueues: e.rxQueues,
+    txQueues: e.txQueues,
+    rxDescriptors: null,
+    txDescriptors: null,
+    mbufPools: null,
+    rxNombuf: e.rxNombuf ?? null,
+    started: e.started,
+    socket: e.socket,
+    mtu: e.mtu,
+  }));
+}
+
+export interface ProcessInput {
+  process: ProcessReading;
+  telemetry?: TelemetryReadings;
+  /** Why telemetry is absent, when it is. */
+  telemetryError?: string;
+  socketPath?: string;
+  socketPrefix?: string;
+}
+
+export function buildProcess(input: ProcessInput): DpdkProcess {
+  const { process: p, telemetry: t } = input;
+  const telemetryWhy = input.telemetryError ?? 'no telemetry socket';
+  const poolNames = t?.mempools.map((m) => m.name) ?? [];
+  const memzones = t ? buildMemzones(t.memzones, poolNames) : [];
+  const mempools = t ? t.mempools.map((m) => buildMempool(m, memzones)) : [];
+  const waterfall = buildWaterfall(p, t, mempools, telemetryWhy);
+  const byPage = new Map<number, number>();
+  for (const m of p.mappings) byPage.set(m.pageBytes, (byPage.get(m.pageBytes) ?? 0) + m.mappedBytes);
+  const byNode = new Map<number, number>();
+  for (const m of p.numa) {
+    for (const [node, pages] of Object.entries(m.pagesByNode)) byNode.set(Number(node), (byNode.get(Number(node)) ?? 0) + pages * m.pageBytes);
+  }
+  const warnings: string[] = [...(t?.truncated.map((c) => `${c} reached the telemetry array cap; some entries are not shown`) ?? [])];
+  return {
+    pid: p.pid,
+    command: p.comm,
+    cmdline: p.cmdline,
+    filePrefix: (t ? filePrefixFromParams(t.params) : undefined) ?? input.socketPrefix ?? null,
+    telemetrySocket: input.socketPath ?? null,
+    dpdkVersion: t?.hello.version ?? null,
+    ealParams: t?.params ?? [],
+    waterfall,
+    hugetlb: {
+      byPageSize: [...byPage].sort((a, b) => a[0] - b[0]).map(([pageBytes, bytes]) => ({ pageBytes, bytes })),
+      byNode: [...byNode].sort((a, b) => a[0] - b[0]).map(([node, bytes]) => ({ node, bytes })),
+      statusBytes: p.statusHugetlbBytes ?? null,
+      mappings: p.mappings.length,
+    },
+    heaps: t ? buildHeaps(t) : [],
+    memzones,
+    mempools,
+    ethdevs: t ? buildEthdevs(t) : [],
+    unattributed: t
+      ? known(sum(t.heaps.map((h) => h.allocBytes)) - sum(memzones.map((z) => z.lengthBytes)), 'derived')
+      : unknown(telemetryWhy),
+    threads: buildThreads(p),
+    sources: [
+      { name: 'kernel', ok: true },
+      t ? { name: 'telemetry', ok: true } : { name: 'telemetry', ok: false, detail: telemetryWhy },
+    ],
+    warnings,
+  };
+}
+
+/** Files that no live process maps or holds open, grouped by mount and EAL prefix. */
+export function findOrphans(files: HugetlbfsFile[], users: Map<string, Set<number>>): Orphan[] {
+  const usedPrefixes = new Set(files.filter((f) => users.has(f.path)).map((f) => `${f.mount}\0${f.prefix ?? ''}`));
+  const groups = new Map<string, HugetlbfsFile[]>();
+  for (const f of files) {
+    if (users.has(f.path)) continue;
+    const key = `${f.mount}\0${f.prefix ?? ''}`;
+    const g = groups.get(key);
+    if (g) g.push(f);
+    else groups.set(key, [f]);
+  }
+  return [...groups].map(([key, group]) => {
+    const first = group[0]!;
+    const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+    // A glob only where no live process shares the prefix, else the exact files.
+    const removeCommand =
+      first.prefix !== undefined && !usedPrefixes.has(key)
+        ? `rm -f ${quote(first.mount.replace(/\/$/, ''))}/${quote(first.prefix)}map_*`
+        : `rm -f ${group.map((f) => quote(f.path)).join(' ')}`;
+    return { prefix: first.prefix ?? null, files: group.length, bytes: sum(group.map((f) => f.bytes)), mount: first.mount, removeCommand };
+  });
+}

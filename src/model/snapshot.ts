@@ -1,0 +1,176 @@
+// The Snapshot: one versioned JSON document that every view (CLI, web, store, metrics) reads.
+// Documented in docs/snapshot.md; docs/snapshot.schema.json validates it.
+
+export const SCHEMA_VERSION = 1;
+
+/** Where a figure came from, so users know what is exact. */
+export type Source =
+  | 'kernel' // procfs / sysfs
+  | 'telemetry' // DPDK telemetry v2 socket
+  | 'telemetry-occupancy' // DPDK >= 23.03 mempool counts in telemetry
+  | 'derived'; // arithmetic on the figures above
+
+/** A figure that may be unknown: `bytes` null says the sources could not tell, `why` says why. */
+export interface Level {
+  bytes: number | null;
+  source: Source | null;
+  why?: string;
+}
+
+export interface Waterfall {
+  /** Hugepages the kernel has mapped into the process (smaps *_Hugetlb). */
+  reserved: Level;
+  /** DPDK's malloc heaps (Heap_size, all sockets). */
+  heap: Level;
+  /** Allocated from those heaps: memzones, mempools, rings, rte_malloc (Alloc_size). */
+  allocated: Level;
+  /** Allocated minus the free objects sitting in mempools. */
+  inUse: Level;
+}
+
+export interface HugepageSize {
+  pageBytes: number;
+  total: number;
+  free: number;
+  reserved: number | null;
+  surplus: number;
+  totalBytes: number;
+  freeBytes: number;
+}
+
+export interface NodeHugepageSize extends HugepageSize {
+  node: number;
+}
+
+export interface MachineHugepages {
+  sizes: HugepageSize[];
+  nodes: NodeHugepageSize[];
+  mounts: { mountPoint: string; pageBytes: number | null }[];
+}
+
+export interface Heap {
+  id: number;
+  name: string;
+  heapBytes: number;
+  allocBytes: number;
+  freeBytes: number;
+  greatestFreeBytes: number;
+  allocCount: number;
+  freeCount: number;
+}
+
+export type MemzoneOwnerKind = 'mempool' | 'ring' | 'ethdev' | 'other';
+
+export interface Memzone {
+  id: number;
+  name: string;
+  lengthBytes: number;
+  address: string;
+  socket: number;
+  hugepageBytes: number;
+  hugepagesUsed: number;
+  owner: { kind: MemzoneOwnerKind; name: string | null };
+}
+
+export interface Occupancy {
+  inUse: number;
+  /** Objects free in the shared pool (ring) and in the per-lcore caches, where the source tells them apart. */
+  commonPoolAvail: number | null;
+  cacheAvail: number | null;
+  source: Source;
+}
+
+export interface Mempool {
+  name: string;
+  socket: number;
+  size: number;
+  populated: number;
+  cacheSize: number;
+  eltBytes: number;
+  headerBytes: number;
+  trailerBytes: number;
+  privateDataBytes: number;
+  /** header + element + trailer: what one object really takes. */
+  objectBytes: number;
+  /** size x objectBytes. */
+  objectsBytes: number;
+  /** Sum of the memzones the pool occupies (header, ring, object chunks). */
+  memzoneBytes: number;
+  memzones: string[];
+  opsIndex: number;
+  occupancy: Occupancy | null;
+  source: Source;
+}
+
+export interface EthdevPort {
+  port: number;
+  name: string;
+  rxQueues: number;
+  txQueues: number;
+  /** 22.11 telemetry tells neither descriptor counts nor the pools queues draw from. */
+  rxDescriptors: number | null;
+  txDescriptors: number | null;
+  mbufPools: string[] | null;
+  rxNombuf: number | null;
+  started: boolean;
+  socket: number;
+  mtu: number;
+}
+
+export interface Thread {
+  tid: number;
+  name: string;
+  cpu: number | null;
+  affinity: string | null;
+  state: string | null;
+}
+
+export interface HugetlbUse {
+  /** Mapped hugetlb bytes per page size and per NUMA node. */
+  byPageSize: { pageBytes: number; bytes: number }[];
+  byNode: { node: number; bytes: number }[];
+  /** `HugetlbPages:` of /proc/<pid>/status, for comparison with smaps. */
+  statusBytes: number | null;
+  mappings: number;
+}
+
+export interface DpdkProcess {
+  pid: number;
+  command: string;
+  cmdline: string[];
+  filePrefix: string | null;
+  telemetrySocket: string | null;
+  dpdkVersion: string | null;
+  ealParams: string[];
+  waterfall: Waterfall;
+  hugetlb: HugetlbUse;
+  heaps: Heap[];
+  memzones: Memzone[];
+  mempools: Mempool[];
+  ethdevs: EthdevPort[];
+  /** Heap allocations outside every memzone: rte_malloc (rings made with rte_ring_init, driver data) and allocator overhead. */
+  unattributed: Level;
+  threads: Thread[];
+  /** Per source: what worked, and why not where it did not. */
+  sources: { name: Source; ok: boolean; detail?: string }[];
+  warnings: string[];
+}
+
+export interface Orphan {
+  prefix: string | null;
+  files: number;
+  bytes: number;
+  mount: string;
+  /** The user's command to reclaim the memory; gzmem never runs it. */
+  removeCommand: string;
+}
+
+export interface Snapshot {
+  schemaVersion: typeof SCHEMA_VERSION;
+  takenAt: string;
+  durationMs: number;
+  hostname: string;
+  hugepages: MachineHugepages;
+  processes: DpdkProcess[];
+  orphans: Orphan[] | null;
+}

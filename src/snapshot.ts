@@ -1,0 +1,145 @@
+// Gathering: finds DPDK processes, reads each source once, and builds a Snapshot.
+// The only place that strings collectors and the model together.
+
+import { hostname } from 'node:os';
+import type { Host } from './collect/host.js';
+import { readHugepages } from './collect/hugepages.js';
+import { readHugetlbfsFiles, readHugetlbfsMounts, readHugetlbfsUsers } from './collect/hugetlbfs.js';
+import { isPid, processExists, readProcess } from './collect/process.js';
+import { findTelemetrySockets, readTelemetry, type TelemetrySocketPath } from './collect/telemetry.js';
+import { openTelemetry, type TelemetryConnection } from './collect/telemetry-socket.js';
+import { buildMachineHugepages, buildProcess, findOrphans } from './model/build.js';
+import { SCHEMA_VERSION, type DpdkProcess, type Snapshot } from './model/snapshot.js';
+import { GzmemError, NotFoundError, TargetGoneError, TelemetryError, errorMessage } from './errors.js';
+
+export interface GatherOptions {
+  timeoutMs?: number;
+  /** Scan for orphaned hugetlbfs files (reads every process's maps and fds). */
+  orphans?: boolean;
+}
+
+export interface FoundSocket {
+  socket: TelemetrySocketPath;
+  pid?: number;
+  version?: string;
+  error?: string;
+}
+
+/** Every telemetry socket with the pid that answers on it (or why none does). */
+export async function probeSockets(host: Host, options: GatherOptions = {}): Promise<FoundSocket[]> {
+  const out: FoundSocket[] = [];
+  for (const socket of await findTelemetrySockets(host)) {
+    try {
+      const conn = await openTelemetry(socket.path, { timeoutMs: options.timeoutMs ?? 1000 });
+      conn.close();
+      out.push({ socket, pid: conn.hello.pid, version: conn.hello.version });
+    } catch (err) {
+      out.push({ socket, error: errorMessage(err) });
+    }
+  }
+  return out;
+}
+
+/** Reads one process through an open connection; the connection is closed when done. */
+async function readOne(host: Host, pid: number, socket: TelemetrySocketPath | undefined, conn: TelemetryConnection | undefined, telemetryError?: string): Promise<DpdkProcess> {
+  try {
+    const telemetry = conn ? await readTelemetry(conn) : undefined;
+    const process = await readProcess(host, pid);
+    return buildProcess({
+      process,
+      ...(telemetry ? { telemetry } : {}),
+      ...(telemetryError !== undefined ? { telemetryError } : {}),
+      ...(socket ? { socketPath: socket.path, socketPrefix: socket.prefix } : {}),
+    });
+  } catch (err) {
+    if (!(await processExists(host, pid))) throw new TargetGoneError(`process ${pid} exited while being read`);
+    throw err;
+  } finally {
+    conn?.close();
+  }
+}
+
+async function connectWithRetry(path: string, timeoutMs: number): Promise<TelemetryConnection> {
+  try {
+    return await openTelemetry(path, { timeoutMs });
+  } catch (err) {
+    // One retry: a busy telemetry thread occasionally misses a deadline.
+    if (err instanceof TelemetryError && /timed out|within/.test(err.message)) return openTelemetry(path, { timeoutMs });
+    throw err;
+  }
+}
+
+/** Resolves `<pid|file-prefix>` to a process and reads it. */
+export async function readTarget(host: Host, target: string, options: GatherOptions = {}): Promise<DpdkProcess> {
+  const timeoutMs = options.timeoutMs ?? 1000;
+  const sockets = await findTelemetrySockets(host);
+  if (isPid(target)) {
+    const pid = Number(target);
+    if (!(await processExists(host, pid))) throw new NotFoundError(`no process with pid ${pid}`);
+    let lastError: string | undefined;
+    for (const socket of sockets.filter((s) => s.secondary === undefined).concat(sockets.filter((s) => s.secondary !== undefined))) {
+      let conn: TelemetryConnection;
+      try {
+        conn = await connectWithRetry(socket.path, timeoutMs);
+      } catch (err) {
+        lastError = errorMessage(err);
+        continue;
+      }
+      if (conn.hello.pid === pid) return readOne(host, pid, socket, conn);
+      conn.close();
+    }
+    const process = await readProcess(host, pid);
+    if (process.mappings.length === 0) {
+      throw new NotFoundError(`pid ${pid} (${process.comm}) is not a DPDK process: no telemetry socket and no hugepage mappings`);
+    }
+    const why = `no telemetry socket answers for pid ${pid}${lastError ? ` (last error: ${lastError})` : ''}`;
+    return readOne(host, pid, undefined, undefined, why);
+  }
+  if (!/^[\w.-]+$/.test(target)) throw new NotFoundError(`not a pid or file prefix: ${JSON.stringify(target)}`);
+  const socket = sockets.find((s) => s.prefix === target && s.secondary === undefined);
+  if (!socket) throw new NotFoundError(`no DPDK process with file prefix ${target} (no telemetry socket found)`);
+  const conn = await connectWithRetry(socket.path, timeoutMs);
+  return readOne(host, conn.hello.pid, socket, conn);
+}
+
+/** Reads every DPDK process that answers on a telemetry socket; unreadable ones become warnings. */
+export async function readAll(host: Host, options: GatherOptions = {}): Promise<{ processes: DpdkProcess[]; problems: string[] }> {
+  const timeoutMs = options.timeoutMs ?? 1000;
+  const processes: DpdkProcess[] = [];
+  const problems: string[] = [];
+  const seen = new Set<number>();
+  for (const socket of await findTelemetrySockets(host)) {
+    try {
+      const conn = await connectWithRetry(socket.path, timeoutMs);
+      if (seen.has(conn.hello.pid)) {
+        conn.close();
+        continue;
+      }
+      seen.add(conn.hello.pid);
+      processes.push(await readOne(host, conn.hello.pid, socket, conn));
+    } catch (err) {
+      if (!(err instanceof GzmemError)) throw err;
+      problems.push(err.message);
+    }
+  }
+  return { processes: processes.sort((a, b) => a.pid - b.pid), problems };
+}
+
+export async function machineSnapshot(host: Host, processes: DpdkProcess[], started: number, options: GatherOptions = {}): Promise<Snapshot> {
+  const mounts = await readHugetlbfsMounts(host);
+  const hugepages = buildMachineHugepages(await readHugepages(host), mounts);
+  let orphans = null;
+  if (options.orphans) {
+    const files = await readHugetlbfsFiles(mounts);
+    orphans = findOrphans(files, await readHugetlbfsUsers(host, mounts));
+  }
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    takenAt: host.now().toISOString(),
+    durationMs: Math.round((performance.now() - started) * 100) / 100,
+    hostname: hostname(),
+    hugepages,
+    processes,
+    orphans,
+  };
+}
