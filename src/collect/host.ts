@@ -18,6 +18,8 @@ export interface Host {
  * them, for every user, because the observer need not be the user that started the target.
  */
 export function liveDpdkRuntimeDirs(env: NodeJS.ProcessEnv = process.env): string[] {
+  // GZMEM_DPDK_RUNTIME_DIRS (colon-separated) replaces the scan list, e.g. for containers.
+  if (env.GZMEM_DPDK_RUNTIME_DIRS) return env.GZMEM_DPDK_RUNTIME_DIRS.split(':').filter((d) => d.length > 0);
   const dirs = ['/var/run/dpdk', '/run/dpdk', '/tmp/dpdk'];
   if (env.XDG_RUNTIME_DIR) dirs.push(join(env.XDG_RUNTIME_DIR, 'dpdk'));
   if (env.RUNTIME_DIRECTORY) dirs.push(join(env.RUNTIME_DIRECTORY, 'dpdk'));

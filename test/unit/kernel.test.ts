@@ -1,0 +1,73 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readHugepages, parsePageSizeDir } from '../../src/collect/hugepages.js';
+import { parseNumaMapsHuge, parseSize, parseSmapsHugetlb, parseStat, readProcess, readThreads } from '../../src/collect/process.js';
+import { parseHugetlbfsMounts, prefixOfHugeFile } from '../../src/collect/hugetlbfs.js';
+import { ProtocolError, NotFoundError } from '../../src/errors.js';
+import { fixtureDir, fixtureHost } from '../helpers/fixtures.js';
+
+const GiB = 1024 ** 3;
+
+test('sizes: units to bytes, unknown unit is an error', () => {
+  assert.equal(parseSize('1048576 kB', 'x'), GiB);
+  assert.equal(parseSize('0 kB', 'x'), 0);
+  assert.throws(() => parseSize('12 parsecs', 'x'), ProtocolError);
+  assert.equal(parsePageSizeDir('hugepages-1048576kB'), GiB);
+  assert.equal(parsePageSizeDir('other'), undefined);
+});
+
+test('gazelle idle: smaps hugetlb equals status HugetlbPages (1 GiB, --socket-mem 1024)', async () => {
+  const p = await readProcess(fixtureHost('gazelle-idle'), 9978);
+  assert.equal(p.statusHugetlbBytes, GiB);
+  assert.equal(p.mappings.reduce((s, m) => s + m.mappedBytes, 0), GiB);
+  assert.ok(p.mappings.every((m) => m.pageBytes === 2 * 1024 * 1024));
+  assert.equal(p.mappings.length, 512);
+  const node0 = p.numa.reduce((s, m) => s + (m.pagesByNode[0] ?? 0) * m.pageBytes, 0);
+  assert.equal(node0, GiB);
+  assert.deepEqual(p.cmdline.slice(0, 3), ['/usr/local/bin/example', '-a', 'server']);
+});
+
+test('smaps: 4 kB DPDK config mappings are not hugetlb', () => {
+  const text = readFileSync(join(fixtureDir('gazelle-idle'), 'proc/9978/smaps'), 'utf8');
+  const maps = parseSmapsHugetlb(text);
+  assert.ok(maps.every((m) => m.path.startsWith('/dev/hugepages/')));
+});
+
+test('numa_maps: only huge lines', () => {
+  const m = parseNumaMapsHuge('100000000 local file=/run/dpdk/x/config dirty=7 N0=7 kernelpagesize_kB=4\n100200000 local file=/dev/hugepages/rtemap_0 huge dirty=1 N1=1 kernelpagesize_kB=2048');
+  assert.deepEqual(m, [{ start: '100200000', path: '/dev/hugepages/rtemap_0', pageBytes: 2097152, pagesByNode: { 1: 1 } }]);
+});
+
+test('threads: names and last CPU from task/*/stat', async () => {
+  const threads = await readThreads(fixtureHost('gazelle-idle'), 9978);
+  const tsv = readFileSync(join(fixtureDir('gazelle-idle'), 'threads.tsv'), 'utf8');
+  const expected = tsv.trim().split('\n').slice(1).map((l) => l.split('\t')).map(([tid, comm, cpu]) => ({ tid: Number(tid), name: comm, cpu: Number(cpu) }));
+  assert.deepEqual(threads.map((t) => ({ tid: t.tid, name: t.name, cpu: t.lastCpu })), expected);
+  assert.equal(threads.find((t) => t.name === 'gazellelstack00')?.lastCpu, 1);
+});
+
+test('stat: comm with spaces and parentheses', () => {
+  const line = '42 (a) b (c) R 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 3 37 38';
+  assert.deepEqual(parseStat(line), { state: 'R', lastCpu: 3 });
+});
+
+test('no such pid is NotFound', async () => {
+  await assert.rejects(readProcess(fixtureHost('gazelle-idle'), 12345), NotFoundError);
+});
+
+test('machine hugepages per size and node', async () => {
+  const h = await readHugepages(fixtureHost('gazelle-idle'));
+  assert.deepEqual(h.sizes, [{ pageBytes: 2097152, total: 1024, free: 256, reserved: 0, surplus: 0 }]);
+  assert.deepEqual(h.nodes, [{ node: 0, pageBytes: 2097152, total: 1024, free: 256, surplus: 0 }]);
+});
+
+test('hugetlbfs mounts and file prefixes', () => {
+  const mounts = parseHugetlbfsMounts('nodev /dev/hugepages hugetlbfs rw,relatime,pagesize=2M 0 0\nproc /proc proc rw 0 0\nnone /mnt/huge\\0401G hugetlbfs rw,pagesize=1024M 0 0\n');
+  assert.deepEqual(mounts, [{ mountPoint: '/dev/hugepages', pageBytes: 2097152 }, { mountPoint: '/mnt/huge 1G', pageBytes: GiB }]);
+  assert.equal(prefixOfHugeFile('rtemap_12'), 'rte');
+  assert.equal(prefixOfHugeFile('gazellemap_0'), 'gazelle');
+  assert.equal(prefixOfHugeFile('gzl1map_0_3'), 'gzl1');
+  assert.equal(prefixOfHugeFile('notes.txt'), undefined);
+});

@@ -1,0 +1,86 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readTelemetry, parseHeapInfo, parseMempoolInfo, parseMemzoneInfo, intArray, prefixOfSocket } from '../../src/collect/telemetry.js';
+import { parseHello, parseReply } from '../../src/collect/telemetry-socket.js';
+import { ProtocolError } from '../../src/errors.js';
+import { capturedReply, replayTelemetry } from '../helpers/fixtures.js';
+
+test('greeting of a real 22.11 server', () => {
+  const h = parseHello('{"version":"DPDK 22.11.11","pid":9978,"max_output_len":16384}', 'x');
+  assert.deepEqual(h, { version: 'DPDK 22.11.11', pid: 9978, maxOutputLen: 16384 });
+});
+
+test('malformed greetings and replies are protocol errors', () => {
+  assert.throws(() => parseHello('hello', 'x'), ProtocolError);
+  assert.throws(() => parseHello('{"version":1}', 'x'), ProtocolError);
+  assert.throws(() => parseReply('{"/other":1}', '/eal/heap_list'), ProtocolError);
+  assert.throws(() => parseReply('[1,2]', '/eal/heap_list'), ProtocolError);
+  assert.throws(() => parseReply('{"/eal/heap_list":[0', '/eal/heap_list'), ProtocolError);
+  assert.throws(() => parseHeapInfo({ Head_id: 0, Name: 'socket_0', Heap_size: '1' }), ProtocolError);
+  assert.throws(() => parseMemzoneInfo([]), ProtocolError);
+  assert.throws(() => intArray(['a'], '/eal/heap_list'), ProtocolError);
+});
+
+test('unknown commands answer null, which is absence, not an error', () => {
+  assert.equal(parseReply('{"/eal/lcore/list":null}', '/eal/lcore/list'), null);
+  assert.equal(intArray(null, '/x'), undefined);
+  assert.equal(capturedReply('gazelle-idle', '/ring/list'), null);
+});
+
+test('reply key ignores the parameter', () => {
+  assert.deepEqual(parseReply('{"/eal/heap_info":{"a":1}}', '/eal/heap_info,0'), { a: 1 });
+});
+
+test('gazelle idle: every memzone and pool, read item by item', async () => {
+  const conn = replayTelemetry('gazelle-idle');
+  const t = await readTelemetry(conn);
+  assert.equal(t.hello.pid, 9978);
+  assert.equal(t.memzones.length, (capturedReply('gazelle-idle', '/eal/memzone_list') as number[]).length);
+  assert.equal(t.memzones.length, 29);
+  assert.deepEqual(t.mempools.map((m) => m.name), capturedReply('gazelle-idle', '/mempool/list'));
+  assert.equal(t.heaps[0]?.heapBytes, 1073741824);
+  assert.equal(t.heaps[0]?.allocBytes, 611354560);
+  assert.ok(conn.sent.includes('/mempool/info,rxtx_mbuf_0'));
+  assert.ok(conn.sent.every((c) => c.length <= 55));
+  assert.equal(t.ethdevs[0]?.name, 'net_af_packet0');
+  assert.equal(t.ethdevs[0]?.rxNombuf, 0);
+  assert.deepEqual(t.truncated, []);
+});
+
+test('mempool info fields of a real pool', () => {
+  const m = parseMempoolInfo(capturedReply('gazelle-idle', '/mempool/info,rxtx_mbuf_0'));
+  assert.equal(m.size, 266264);
+  assert.equal(m.headerSize + m.eltSize + m.trailerSize, 2112);
+  assert.equal(m.memzone, 'MP_rxtx_mbuf_0');
+  assert.equal(m.commonPoolCount, undefined, '22.11 has no occupancy fields');
+});
+
+test('23.03+ occupancy fields are read when present', () => {
+  const data = { ...(capturedReply('testpmd', '/mempool/info,mb_pool_0') as object), common_pool_count: 150000, total_cache_count: 300 };
+  const m = parseMempoolInfo(data);
+  assert.equal(m.commonPoolCount, 150000);
+  assert.equal(m.totalCacheCount, 300);
+});
+
+test('memzone list at the 512 cap is walked past', async () => {
+  const zone = (id: number) => ({ Zone: id, Name: `z${id}`, Length: 64, Address: '0x1', Socket: 0, Flags: 0, Hugepage_size: 2097152, Hugepage_base: '0x0', Hugepage_used: 1 });
+  const replies: Record<string, unknown> = {
+    '/eal/params': [], '/eal/heap_list': [], '/mempool/list': [], '/ethdev/list': [],
+    '/eal/memzone_list': Array.from({ length: 512 }, (_, i) => i),
+  };
+  const conn = {
+    hello: { version: 'DPDK 22.11.11', pid: 1, maxOutputLen: 16384 },
+    async cmd(c: string) {
+      if (c in replies) return replies[c];
+      const id = Number(c.split(',')[1]);
+      return c.startsWith('/eal/memzone_info') && id < 600 ? zone(id) : null;
+    },
+    close() {},
+  };
+  const t = await readTelemetry(conn);
+  assert.equal(t.memzones.length, 600);
+});
+
+test('socket prefix is its runtime dir name', () => {
+  assert.equal(prefixOfSocket('/var/run/dpdk/gazelle/dpdk_telemetry.v2'), 'gazelle');
+});
