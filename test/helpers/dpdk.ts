@@ -1,0 +1,149 @@
+// Real DPDK processes for integration tests: started with a unique --file-prefix, stopped by PID.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { ROOT } from './fixtures.js';
+
+export const GZLOAD = join(ROOT, 'native', 'build', 'gzload');
+/** The built CLI, as users run it (make test builds it first). */
+export const CLI = join(ROOT, 'bin', 'gzmem.js');
+
+let counter = 0;
+export function uniquePrefix(tag: string): string {
+  return `gzt${tag}${process.pid}x${counter++}`;
+}
+
+/** Why real-hugepage tests cannot run here, or undefined when they can. In CI this is a failure. */
+export function hugepagesMissing(): string | undefined {
+  const nr = Number(readFileSync('/proc/sys/vm/nr_hugepages', 'utf8').trim());
+  const mounted = readFileSync('/proc/mounts', 'utf8').split('\n').some((l) => l.split(' ')[2] === 'hugetlbfs');
+  const why = nr < 256 ? `only ${nr} hugepages configured` : !mounted ? 'no hugetlbfs mounted' : !existsSync('/usr/bin/dpdk-testpmd') ? 'dpdk-testpmd not installed' : undefined;
+  if (why && process.env.CI === 'true') throw new Error(`CI needs real hugepages: ${why}`);
+  return why;
+}
+
+export function freeHugepages(): number {
+  return Number(readFileSync('/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages', 'utf8').trim());
+}
+
+export interface DpdkProc {
+  child: ChildProcess;
+  pid: number;
+  prefix: string;
+  stderr: () => string;
+  /** gzload only: next JSON line on stdout. */
+  nextLine?: () => Promise<string>;
+  send?: (line: string) => void;
+}
+
+async function waitFor(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+function telemetryReady(prefix: string): boolean {
+  const r = spawnSync('dpdk-telemetry.py', ['-f', prefix], { input: '/info\n', encoding: 'utf8', timeout: 3000 });
+  return r.status === 0 && r.stdout.includes('"pid"');
+}
+
+export interface TestpmdOptions {
+  prefix?: string;
+  unlink?: boolean;
+  mbufs?: number;
+}
+
+export async function startTestpmd(options: TestpmdOptions = {}): Promise<DpdkProc> {
+  const prefix = options.prefix ?? uniquePrefix('tp');
+  const args = ['-l', '0-1', '--no-pci', '--vdev', `net_null_${prefix}`, '--file-prefix', prefix, ...(options.unlink === false ? [] : ['--huge-unlink']),
+    '--', '--forward-mode=io', `--total-num-mbufs=${options.mbufs ?? 16384}`];
+  // Non-interactive testpmd runs until its stdin ends: keep the pipe open.
+  const child = spawn('dpdk-testpmd', args, { stdio: ['pipe', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (b: Buffer) => { err = (err + b.toString()).slice(-8000); });
+  const exited = new Promise((r) => child.once('exit', r));
+  void exited;
+  await waitFor(() => child.exitCode !== null || telemetryReady(prefix), 20000, `testpmd ${prefix} telemetry`);
+  if (child.exitCode !== null) throw new Error(`testpmd exited ${child.exitCode}: ${err}`);
+  return { child, pid: child.pid!, prefix, stderr: () => err };
+}
+
+export interface GzloadOptions {
+  prefix?: string;
+  eal?: string[];
+  app?: string[];
+}
+
+export async function startGzload(options: GzloadOptions = {}): Promise<DpdkProc> {
+  const prefix = options.prefix ?? uniquePrefix('gl');
+  const args = [...(options.eal ?? ['-l', '0-1']), '--no-pci', '--file-prefix', prefix, '--huge-unlink', '--', ...(options.app ?? [])];
+  const child = spawn(GZLOAD, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (b: Buffer) => { err = (err + b.toString()).slice(-8000); });
+  const lines: string[] = [];
+  const waiters: ((l: string) => void)[] = [];
+  createInterface({ input: child.stdout! }).on('line', (l) => {
+    const w = waiters.shift();
+    if (w) w(l);
+    else lines.push(l);
+  });
+  const nextLine = () =>
+    new Promise<string>((resolve, reject) => {
+      const queued = lines.shift();
+      if (queued !== undefined) return resolve(queued);
+      const t = setTimeout(() => reject(new Error(`gzload ${prefix}: no output; stderr: ${err.slice(-500)}`)), 20000);
+      waiters.push((l) => { clearTimeout(t); resolve(l); });
+    });
+  const ready = JSON.parse(await nextLine()) as { ready?: boolean };
+  if (!ready.ready) throw new Error(`gzload did not start: ${JSON.stringify(ready)} ${err}`);
+  return { child, pid: child.pid!, prefix, stderr: () => err, nextLine, send: (l) => child.stdin!.write(`${l}\n`) };
+}
+
+/** Stops a process we started, by its PID; SIGKILL if it does not stop in time. */
+export async function stop(p: DpdkProc | undefined): Promise<void> {
+  if (!p || p.child.exitCode !== null || p.child.signalCode !== null) return;
+  const gone = new Promise((r) => p.child.once('exit', r));
+  process.kill(p.pid, 'SIGTERM');
+  const timer = setTimeout(() => { try { process.kill(p.pid, 'SIGKILL'); } catch { /* already gone */ } }, 10000);
+  await gone;
+  clearTimeout(timer);
+}
+
+/** Removes hugetlbfs files a test's prefix left behind (after a SIGKILL without --huge-unlink). */
+export function removeHugeFiles(prefix: string): void {
+  for (const f of readdirSync('/dev/hugepages')) if (f.startsWith(`${prefix}map_`)) rmSync(join('/dev/hugepages', f));
+  rmSync(join('/var/run/dpdk', prefix), { recursive: true, force: true });
+}
+
+/** Ground truth through DPDK's own client, not ours. */
+export function telemetryPy(prefix: string, commands: string[]): Record<string, unknown>[] {
+  const r = spawnSync('dpdk-telemetry.py', ['-f', prefix], { input: commands.join('\n') + '\n', encoding: 'utf8', timeout: 10000 });
+  if (r.status !== 0) throw new Error(`dpdk-telemetry.py failed: ${r.stderr}`);
+  return r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI as a user would (a child process), optionally under another uid. */
+export function gzmem(args: string[], env: NodeJS.ProcessEnv = {}, asUser?: string): Promise<CliResult> {
+  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run make build');
+  const node = [process.execPath, CLI, ...args];
+  const [cmd, ...rest] = asUser ? ['setpriv', `--reuid=${asUser}`, `--regid=${asUser}`, '--clear-groups', ...node] : node;
+  return new Promise((resolve) => {
+    const child = spawn(cmd!, rest, { env: { ...process.env, ...env }, cwd: ROOT });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
