@@ -1,6 +1,7 @@
 // The DPDK telemetry v2 transport: one SOCK_SEQPACKET connection, one JSON message per request.
 // Only this module knows the wire protocol; everything else sees hello() and cmd().
 
+import { lstatSync } from 'node:fs';
 import { SeqpacketSocket } from 'node-unix-socket';
 import { PermissionError, ProtocolError, TelemetryError } from '../errors.js';
 import { errnoOf } from './files.js';
@@ -113,7 +114,7 @@ export function openTelemetry(path: string, options: TelemetryOptions = {}): Pro
     } catch (err) {
       clearTimeout(connectTimer);
       close();
-      reject(connectError(err, path));
+      reject(connectError(err, path, isSocketFile(path)));
       return;
     }
     next('greeting')
@@ -139,9 +140,19 @@ export function openTelemetry(path: string, options: TelemetryOptions = {}): Pro
   });
 }
 
-function connectError(err: unknown, path: string): Error {
-  const code = errnoOf(err) ?? (err instanceof Error ? err.message : '');
-  if (/ECONNREFUSED|Connection refused/i.test(code)) {
+function isSocketFile(path: string): boolean {
+  try {
+    return lstatSync(path).isSocket();
+  } catch {
+    return false;
+  }
+}
+
+function connectError(err: unknown, path: string, socketFileExists: boolean): Error {
+  const code = `${errnoOf(err) ?? ''} ${err instanceof Error ? err.message : ''}`;
+  // node-unix-socket reports a refused connect as ENOENT, so a socket file that exists but does
+  // not answer is taken as what it is: stale, its process gone.
+  if (/ECONNREFUSED|Connection refused/i.test(code) || (socketFileExists && /ENOENT|No such file/i.test(code))) {
     return new TelemetryError(`telemetry socket ${path}: connection refused (stale socket: its process is gone)`);
   }
   if (/ENOENT|No such file/i.test(code)) return new TelemetryError(`telemetry socket ${path}: no such socket`);

@@ -1,0 +1,108 @@
+// Every user-facing failure: one clear line on stderr, a documented exit code, no stack trace.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { SeqpacketServer } from 'node-unix-socket';
+import { ExitCode } from '../../src/errors.js';
+import { ROOT } from '../helpers/fixtures.js';
+import { gzmem, hugepagesMissing, startTestpmd, stop, type CliResult, type DpdkProc } from '../helpers/dpdk.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'gzmem-err-'));
+const env = { GZMEM_DPDK_RUNTIME_DIRS: tmp };
+const children: ChildProcess[] = [];
+
+after(() => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+function oneLineError(r: CliResult, code: number, pattern: RegExp): void {
+  assert.equal(r.code, code, `exit code; stderr: ${r.stderr}`);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `one line: ${r.stderr}`);
+  assert.match(lines[0]!, /^gzmem: /);
+  assert.match(lines[0]!, pattern);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+}
+
+async function fakeServer(prefix: string, mode: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/helpers/fake-telemetry.ts'), join(tmp, prefix, 'dpdk_telemetry.v2'), mode], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+  children.push(child);
+  await new Promise<void>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', () => resolve());
+    child.once('exit', (c) => reject(new Error(`fake server exited ${c}`)));
+  });
+  return child;
+}
+
+test('unknown pid', async () => {
+  oneLineError(await gzmem(['show', '4000000'], env), ExitCode.notFound, /no process with pid 4000000/);
+});
+
+test('a pid that is not a DPDK process', async () => {
+  const sleeper = spawn('sleep', ['30']);
+  children.push(sleeper);
+  oneLineError(await gzmem(['show', String(sleeper.pid)], env), ExitCode.notFound, /is not a DPDK process/);
+  sleeper.kill();
+});
+
+test('unknown prefix and a target that is neither pid nor prefix', async () => {
+  oneLineError(await gzmem(['show', 'nosuchprefix'], env), ExitCode.notFound, /no DPDK process with file prefix nosuchprefix/);
+  oneLineError(await gzmem(['show', '../etc'], env), ExitCode.notFound, /not a pid or file prefix/);
+});
+
+test('usage errors exit 2', async () => {
+  const bad = await gzmem(['show', '1', '--bogus'], env);
+  assert.equal(bad.code, ExitCode.usage);
+  assert.match(bad.stderr, /unknown option '--bogus'/);
+  oneLineError(await gzmem(['show', '1', '--json', '--csv'], env), ExitCode.usage, /one of --json and --csv/);
+  oneLineError(await gzmem(['show', '1', '-i', 'soon'], env), ExitCode.usage, /interval must be/);
+  oneLineError(await gzmem(['show', '1', '5'], env), ExitCode.usage, /count goes with -i/);
+  oneLineError(await gzmem(['list', '--timeout', '0'], env), ExitCode.usage, /--timeout/);
+  assert.equal((await gzmem(['frobnicate'], env)).code, ExitCode.usage);
+  assert.equal((await gzmem(['--help'], env)).code, ExitCode.ok);
+});
+
+test('a stale socket with no server behind it', async () => {
+  mkdirSync(join(tmp, 'stale'), { recursive: true });
+  const server = new SeqpacketServer();
+  server.listen(join(tmp, 'stale', 'dpdk_telemetry.v2'));
+  server.close(); // the socket file stays, nobody listens: what a killed DPDK process leaves
+  assert.ok(existsSync(join(tmp, 'stale', 'dpdk_telemetry.v2')));
+  oneLineError(await gzmem(['show', 'stale'], env), ExitCode.telemetry, /connection refused \(stale socket/);
+  const list = await gzmem(['list'], env);
+  assert.equal(list.code, ExitCode.ok, list.stderr);
+  assert.match(list.stdout, /unreachable: .*stale/);
+  rmSync(join(tmp, 'stale'), { recursive: true });
+});
+
+test('a malformed telemetry reply', async () => {
+  const fake = await fakeServer('malformed', 'malformed');
+  oneLineError(await gzmem(['show', 'malformed'], env), ExitCode.protocol, /malformed telemetry reply to \/eal\/params/);
+  fake.kill();
+});
+
+test('a server that never answers times out', async () => {
+  const fake = await fakeServer('silent', 'silent');
+  oneLineError(await gzmem(['show', 'silent', '--timeout', '200'], env), ExitCode.telemetry, /no reply to \/eal\/params within 200 ms/);
+  fake.kill();
+});
+
+test('the target exits in the middle of a snapshot', async () => {
+  await fakeServer('dying', 'exit-after-3');
+  oneLineError(await gzmem(['show', 'dying'], env), ExitCode.targetGone, /exited while being read/);
+});
+
+const skip = hugepagesMissing();
+let tp: DpdkProc | undefined;
+before(async () => { if (!skip) tp = await startTestpmd({ mbufs: 8192 }); });
+after(async () => stop(tp));
+
+test('permission denied: an unprivileged user asks about a root DPDK process', { skip }, async () => {
+  oneLineError(await gzmem(['show', String(tp!.pid)], {}, '65534'), ExitCode.permission, /permission denied/);
+});
