@@ -68,5 +68,6 @@ export async function readHugepages(host: Host): Promise<HugepageReading> {
     }
   }
   nodes.sort((a, b) => a.node - b.node || a.pageBytes - b.pageBytes);
+  sizes.sort((a, b) => a.pageBytes - b.pageBytes);
   return { sizes, nodes };
 }
