@@ -43,8 +43,8 @@ export async function probeSockets(host: Host, options: GatherOptions = {}): Pro
 /** Reads one process through an open connection; the connection is closed when done. */
 async function readOne(host: Host, pid: number, socket: TelemetrySocketPath | undefined, conn: TelemetryConnection | undefined, telemetryError?: string): Promise<DpdkProcess> {
   try {
-    const telemetry = conn ? await readTelemetry(conn) : undefined;
-    const process = await readProcess(host, pid);
+    // Independent sources: the target's telemetry thread and the kernel work in parallel.
+    const [telemetry, process] = await Promise.all([conn ? readTelemetry(conn) : undefined, readProcess(host, pid)]);
     return buildProcess({
       process,
       ...(telemetry ? { telemetry } : {}),
@@ -89,7 +89,7 @@ export async function readTarget(host: Host, target: string, options: GatherOpti
       conn.close();
     }
     const process = await readProcess(host, pid);
-    if (process.mappings.length === 0) {
+    if (process.numa.length === 0 && !process.rollupHugetlbBytes && !process.statusHugetlbBytes) {
       throw new NotFoundError(`pid ${pid} (${process.comm}) is not a DPDK process: no telemetry socket and no hugepage mappings`);
     }
     const why = `no telemetry socket answers for pid ${pid}${lastError ? ` (last error: ${lastError})` : ''}`;

@@ -135,7 +135,8 @@ export function filePrefixFromParams(params: readonly string[]): string | undefi
 }
 
 export function buildWaterfall(p: ProcessReading, t: TelemetryReadings | undefined, pools: Mempool[], telemetryWhy: string): Waterfall {
-  const reserved = known(sum(p.mappings.map((m) => m.mappedBytes)), 'kernel');
+  const mapped = p.rollupHugetlbBytes ?? p.statusHugetlbBytes;
+  const reserved = mapped !== undefined ? known(mapped, 'kernel') : unknown('the kernel reports no hugetlb figure for this process');
   if (!t) {
     return { reserved, heap: unknown(telemetryWhy), allocated: unknown(telemetryWhy), inUse: unknown(telemetryWhy) };
   }
@@ -186,10 +187,12 @@ export function buildProcess(input: ProcessInput): DpdkProcess {
   const mempools = t ? t.mempools.map((m) => buildMempool(m, memzones)) : [];
   const waterfall = buildWaterfall(p, t, mempools, telemetryWhy);
   const byPage = new Map<number, number>();
-  for (const m of p.mappings) byPage.set(m.pageBytes, (byPage.get(m.pageBytes) ?? 0) + m.mappedBytes);
   const byNode = new Map<number, number>();
   for (const m of p.numa) {
-    for (const [node, pages] of Object.entries(m.pagesByNode)) byNode.set(Number(node), (byNode.get(Number(node)) ?? 0) + pages * m.pageBytes);
+    for (const [node, pages] of Object.entries(m.pagesByNode)) {
+      byNode.set(Number(node), (byNode.get(Number(node)) ?? 0) + pages * m.pageBytes);
+      byPage.set(m.pageBytes, (byPage.get(m.pageBytes) ?? 0) + pages * m.pageBytes);
+    }
   }
   const warnings: string[] = [...(t?.truncated.map((c) => `${c} reached the telemetry array cap; some entries are not shown`) ?? [])];
   return {
@@ -205,7 +208,7 @@ export function buildProcess(input: ProcessInput): DpdkProcess {
       byPageSize: [...byPage].sort((a, b) => a[0] - b[0]).map(([pageBytes, bytes]) => ({ pageBytes, bytes })),
       byNode: [...byNode].sort((a, b) => a[0] - b[0]).map(([node, bytes]) => ({ node, bytes })),
       statusBytes: p.statusHugetlbBytes ?? null,
-      mappings: p.mappings.length,
+      mappings: p.numa.length,
     },
     heaps: t ? buildHeaps(t) : [],
     memzones,

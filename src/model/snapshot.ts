@@ -18,7 +18,7 @@ export interface Level {
 }
 
 export interface Waterfall {
-  /** Hugepages the kernel has mapped into the process (smaps *_Hugetlb). */
+  /** Hugepages the kernel has mapped into the process (smaps_rollup *_Hugetlb). */
   reserved: Level;
   /** DPDK's malloc heaps (Heap_size, all sockets). */
   heap: Level;
@@ -126,7 +126,7 @@ export interface Thread {
 }
 
 export interface HugetlbUse {
-  /** Mapped hugetlb bytes per page size and per NUMA node. */
+  /** Mapped hugetlb bytes per page size and per NUMA node (numa_maps). */
   byPageSize: { pageBytes: number; bytes: number }[];
   byNode: { node: number; bytes: number }[];
   /** `HugetlbPages:` of /proc/<pid>/status, for comparison with smaps. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readHugepages, parsePageSizeDir } from '../../src/collect/hugepages.js';
-import { parseNumaMapsHuge, parseSize, parseSmapsHugetlb, parseStat, readProcess, readThreads } from '../../src/collect/process.js';
+import { parseNumaMapsHuge, parseSize, parseSmapsRollupHugetlb, parseStat, readProcess, readThreads } from '../../src/collect/process.js';
 import { parseHugetlbfsMounts, prefixOfHugeFile } from '../../src/collect/hugetlbfs.js';
 import { ProtocolError, NotFoundError } from '../../src/errors.js';
 import { fixtureDir, fixtureHost } from '../helpers/fixtures.js';
@@ -18,21 +18,25 @@ test('sizes: units to bytes, unknown unit is an error', () => {
   assert.equal(parsePageSizeDir('other'), undefined);
 });
 
-test('gazelle idle: smaps hugetlb equals status HugetlbPages (1 GiB, --socket-mem 1024)', async () => {
+test('gazelle idle: smaps_rollup hugetlb equals status HugetlbPages (1 GiB, --socket-mem 1024)', async () => {
   const p = await readProcess(fixtureHost('gazelle-idle'), 9978);
   assert.equal(p.statusHugetlbBytes, GiB);
-  assert.equal(p.mappings.reduce((s, m) => s + m.mappedBytes, 0), GiB);
-  assert.ok(p.mappings.every((m) => m.pageBytes === 2 * 1024 * 1024));
-  assert.equal(p.mappings.length, 512);
+  assert.equal(p.rollupHugetlbBytes, GiB);
+  assert.ok(p.numa.every((m) => m.pageBytes === 2 * 1024 * 1024));
+  assert.equal(p.numa.length, 512);
   const node0 = p.numa.reduce((s, m) => s + (m.pagesByNode[0] ?? 0) * m.pageBytes, 0);
   assert.equal(node0, GiB);
   assert.deepEqual(p.cmdline.slice(0, 3), ['/usr/local/bin/example', '-a', 'server']);
 });
 
-test('smaps: 4 kB DPDK config mappings are not hugetlb', () => {
-  const text = readFileSync(join(fixtureDir('gazelle-idle'), 'proc/9978/smaps'), 'utf8');
-  const maps = parseSmapsHugetlb(text);
-  assert.ok(maps.every((m) => m.path.startsWith('/dev/hugepages/')));
+test('smaps_rollup: both hugetlb lines, else unknown', () => {
+  assert.equal(parseSmapsRollupHugetlb('Shared_Hugetlb:     2048 kB\nPrivate_Hugetlb:   4096 kB\n'), 6 * 1024 * 1024);
+  assert.equal(parseSmapsRollupHugetlb('Rss: 4 kB\n'), undefined);
+});
+
+test('numa_maps of gazelle: every huge mapping is a DPDK page file', () => {
+  const maps = parseNumaMapsHuge(readFileSync(join(fixtureDir('gazelle-idle'), 'proc/9978/numa_maps'), 'utf8'));
+  assert.ok(maps.length > 0 && maps.every((m) => m.path.startsWith('/dev/hugepages/gazellemap_')));
 });
 
 test('numa_maps: only huge lines', () => {
