@@ -112,6 +112,8 @@ export async function stop(p: DpdkProc | undefined): Promise<void> {
   const timer = setTimeout(() => { try { process.kill(p.pid, 'SIGKILL'); } catch { /* already gone */ } }, 10000);
   await gone;
   clearTimeout(timer);
+  // EAL leaves config and fbarray files in the runtime dir even on a clean exit.
+  rmSync(join('/var/run/dpdk', p.prefix), { recursive: true, force: true });
 }
 
 /** Removes hugetlbfs files a test's prefix left behind (after a SIGKILL without --huge-unlink). */
