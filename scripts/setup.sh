@@ -17,8 +17,11 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get install -y -q --no-install-recommends "${need_apt[@]}"
 fi
 
+# `npm install` with the committed lock installs the locked versions. Not `npm ci`: node-unix-socket
+# lists prebuilt packages for platforms that were never published, which npm leaves out of the lock
+# and `npm ci` then rejects as out of sync.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  npm install --no-audit --no-fund
 fi
 
 want=${GZMEM_HUGEPAGES:-512}
