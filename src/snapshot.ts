@@ -52,10 +52,20 @@ async function readOne(host: Host, pid: number, socket: TelemetrySocketPath | un
       ...(socket ? { socketPath: socket.path, socketPrefix: socket.prefix } : {}),
     });
   } catch (err) {
-    if (!(await processExists(host, pid))) throw new TargetGoneError(`process ${pid} exited while being read`);
+    if (await exitedSoon(host, pid, err instanceof TelemetryError ? 500 : 0)) throw new TargetGoneError(`process ${pid} exited while being read`);
     throw err;
   } finally {
     conn?.close();
+  }
+}
+
+/** A closed connection is how an exit shows first; the kernel may take a moment to show the exit itself. */
+async function exitedSoon(host: Host, pid: number, graceMs: number): Promise<boolean> {
+  const end = Date.now() + graceMs;
+  for (;;) {
+    if (!(await processExists(host, pid))) return true;
+    if (Date.now() >= end) return false;
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 

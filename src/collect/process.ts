@@ -126,8 +126,12 @@ export async function readThreads(host: Host, pid: number): Promise<ThreadReadin
   return threads.sort((a, b) => a.tid - b.tid);
 }
 
+/** Alive: present and not a zombie (an exited process stays in /proc until its parent reaps it). */
 export async function processExists(host: Host, pid: number): Promise<boolean> {
-  return (await readOptional(join(host.procRoot, String(pid), 'stat'))) !== undefined;
+  const stat = await readOptional(join(host.procRoot, String(pid), 'stat'));
+  if (stat === undefined) return false;
+  const state = parseStat(stat)?.state;
+  return state !== 'Z' && state !== 'X';
 }
 
 export async function readProcess(host: Host, pid: number): Promise<ProcessReading> {
