@@ -195,6 +195,7 @@ export function buildProcess(input: ProcessInput): DpdkProcess {
     }
   }
   const warnings: string[] = [...(t?.truncated.map((c) => `${c} reached the telemetry array cap; some entries are not shown`) ?? [])];
+  if (t?.params.includes('--no-huge')) warnings.push('runs with --no-huge: its heap is ordinary memory, not hugepages');
   return {
     pid: p.pid,
     command: p.comm,

@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildMemzones, filePrefixFromParams, findOrphans, memzoneOwner } from '../../src/model/build.js';
+import { buildMemzones, buildProcess, filePrefixFromParams, findOrphans, memzoneOwner } from '../../src/model/build.js';
+import { readProcess } from '../../src/collect/process.js';
+import { readTelemetry } from '../../src/collect/telemetry.js';
 import type { HugetlbfsFile } from '../../src/collect/hugetlbfs.js';
-import { capturedReply } from '../helpers/fixtures.js';
+import { capturedReply, fixtureHost, replayTelemetry } from '../helpers/fixtures.js';
 import { fixtureProcess } from '../helpers/snapshot.js';
 import { parseMemzoneInfo } from '../../src/collect/telemetry.js';
 
@@ -78,4 +80,13 @@ test('orphans: files nobody maps, grouped by prefix, with a command never run', 
   assert.deepEqual(o.map((x) => [x.prefix, x.files, x.bytes]), [['dead', 2, 4194304], ['live', 1, 2097152], [null, 1, 2097152]]);
   assert.equal(o[0]?.removeCommand, "rm -f '/dev/hugepages'/'dead'map_*");
   assert.equal(o[1]?.removeCommand, "rm -f '/dev/hugepages/livemap_1'", 'a live prefix gets exact files, never a glob');
+});
+
+test('--no-huge is said, since reserved is then 0 while the heap is not', async () => {
+  const p = await fixtureProcess('testpmd');
+  assert.deepEqual(p.warnings, []);
+  const telemetry = await readTelemetry(replayTelemetry('testpmd'));
+  telemetry.params = [...telemetry.params, '--no-huge'];
+  const q = buildProcess({ process: await readProcess(fixtureHost('testpmd'), 11965), telemetry });
+  assert.match(q.warnings.join('\n'), /--no-huge/);
 });
