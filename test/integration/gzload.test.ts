@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Snapshot } from '../../src/model/snapshot.js';
-import { freeHugepages, gzmem, hugepagesMissing, startGzload, stop, type DpdkProc } from '../helpers/dpdk.js';
+import { freeHugepages, gzmem, hugepagesMissing, startGzload, startTestpmd, stop, type DpdkProc } from '../helpers/dpdk.js';
 
 interface Truth {
   pid: number;
@@ -40,6 +40,8 @@ before(async () => {
   snap = JSON.parse(r.stdout) as Snapshot;
 });
 after(async () => stop(gz));
+let tp: DpdkProc | undefined;
+after(async () => stop(tp));
 
 test('the process, its prefix and the reserved hugepages', { skip }, () => {
   const p = snap.processes[0]!;
@@ -100,9 +102,11 @@ test('stack threads: names, tids and CPUs', { skip }, () => {
   }
 });
 
-test('list shows gzload', { skip }, async () => {
+test('list shows gzload and a testpmd side by side', { skip }, async () => {
+  tp = await startTestpmd({ mbufs: 8192 });
   const r = await gzmem(['list']);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, new RegExp(`^\\s*${gz!.pid}\\s+gzload\\s+${truth.prefix}\\s`, 'm'));
+  assert.match(r.stdout, new RegExp(`^\\s*${tp.pid}\\s+dpdk-testpmd\\s+${tp.prefix}\\s`, 'm'));
   assert.deepEqual(JSON.parse(await ask('resume')), { ok: true, paused: false });
 });
