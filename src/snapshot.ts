@@ -6,7 +6,9 @@ import type { Host } from './collect/host.js';
 import { readHugepages } from './collect/hugepages.js';
 import { readHugetlbfsFiles, readHugetlbfsMounts, readHugetlbfsUsers } from './collect/hugetlbfs.js';
 import { isPid, processExists, readProcess } from './collect/process.js';
-import { findTelemetrySockets, readTelemetry, type TelemetrySocketPath } from './collect/telemetry.js';
+import { findTelemetrySockets, readTelemetry, type TelemetryReadings, type TelemetrySocketPath } from './collect/telemetry.js';
+import { readPreload, type PreloadReading } from './collect/preload.js';
+import { readAttach, type AttachReading } from './collect/attach.js';
 import { openTelemetry, type TelemetryConnection } from './collect/telemetry-socket.js';
 import { buildMachineHugepages, buildProcess, findOrphans } from './model/build.js';
 import { SCHEMA_VERSION, type DpdkProcess, type Snapshot } from './model/snapshot.js';
@@ -14,6 +16,8 @@ import { GzmemError, NotFoundError, TargetGoneError, TelemetryError, errorMessag
 
 export interface GatherOptions {
   timeoutMs?: number;
+  /** Read occupancy from /proc/<pid>/mem (default true; DPDK 22.11 layout only). */
+  attach?: boolean;
   /** Scan for orphaned hugetlbfs files (reads every process's maps and fds). */
   orphans?: boolean;
 }
@@ -41,13 +45,33 @@ export async function probeSockets(host: Host, options: GatherOptions = {}): Pro
 }
 
 /** Reads one process through an open connection; the connection is closed when done. */
-async function readOne(host: Host, pid: number, socket: TelemetrySocketPath | undefined, conn: TelemetryConnection | undefined, telemetryError?: string): Promise<DpdkProcess> {
+async function readDpdk(conn: TelemetryConnection): Promise<{ telemetry: TelemetryReadings; preload: PreloadReading | undefined }> {
+  const telemetry = await readTelemetry(conn);
+  return { telemetry, preload: await readPreload(conn) };
+}
+
+/** The attach reader's result, or why there is none; only a vanished target is an error. */
+async function tryAttach(host: Host, pid: number, t: TelemetryReadings): Promise<{ attach?: AttachReading; attachError?: string }> {
+  if (t.mempools.length === 0) return { attachError: 'no mempools to read' };
+  try {
+    return { attach: await readAttach(host, pid, t.hello.version, t.mempools, t.memzones) };
+  } catch (err) {
+    if (err instanceof GzmemError && !(err instanceof TargetGoneError)) return { attachError: err.message };
+    throw err;
+  }
+}
+
+async function readOne(host: Host, pid: number, socket: TelemetrySocketPath | undefined, conn: TelemetryConnection | undefined, telemetryError?: string, options: GatherOptions = {}): Promise<DpdkProcess> {
   try {
     // Independent sources: the target's telemetry thread and the kernel work in parallel.
-    const [telemetry, process] = await Promise.all([conn ? readTelemetry(conn) : undefined, readProcess(host, pid)]);
+    const [dpdk, process] = await Promise.all([conn ? readDpdk(conn) : undefined, readProcess(host, pid)]);
+    const telemetry = dpdk?.telemetry;
+    const attached = telemetry && options.attach !== false ? await tryAttach(host, pid, telemetry) : { attachError: options.attach === false ? 'disabled (--no-attach)' : 'needs telemetry' };
     return buildProcess({
       process,
       ...(telemetry ? { telemetry } : {}),
+      ...(dpdk?.preload ? { preload: dpdk.preload } : {}),
+      ...attached,
       ...(telemetryError !== undefined ? { telemetryError } : {}),
       ...(socket ? { socketPath: socket.path, socketPrefix: socket.prefix } : {}),
     });
@@ -95,7 +119,7 @@ export async function readTarget(host: Host, target: string, options: GatherOpti
         lastError = errorMessage(err);
         continue;
       }
-      if (conn.hello.pid === pid) return readOne(host, pid, socket, conn);
+      if (conn.hello.pid === pid) return readOne(host, pid, socket, conn, undefined, options);
       conn.close();
     }
     const process = await readProcess(host, pid);
@@ -103,13 +127,13 @@ export async function readTarget(host: Host, target: string, options: GatherOpti
       throw new NotFoundError(`pid ${pid} (${process.comm}) is not a DPDK process: no telemetry socket and no hugepage mappings`);
     }
     const why = `no telemetry socket answers for pid ${pid}${lastError ? ` (last error: ${lastError})` : ''}`;
-    return readOne(host, pid, undefined, undefined, why);
+    return readOne(host, pid, undefined, undefined, why, options);
   }
   if (!/^[\w.-]+$/.test(target)) throw new NotFoundError(`not a pid or file prefix: ${JSON.stringify(target)}`);
   const socket = sockets.find((s) => s.prefix === target && s.secondary === undefined);
   if (!socket) throw new NotFoundError(`no DPDK process with file prefix ${target} (no telemetry socket found)`);
   const conn = await connectWithRetry(socket.path, timeoutMs);
-  return readOne(host, conn.hello.pid, socket, conn);
+  return readOne(host, conn.hello.pid, socket, conn, undefined, options);
 }
 
 /** Reads every DPDK process that answers on a telemetry socket; unreadable ones become warnings. */
@@ -126,7 +150,7 @@ export async function readAll(host: Host, options: GatherOptions = {}): Promise<
         continue;
       }
       seen.add(conn.hello.pid);
-      processes.push(await readOne(host, conn.hello.pid, socket, conn));
+      processes.push(await readOne(host, conn.hello.pid, socket, conn, undefined, options));
     } catch (err) {
       if (!(err instanceof GzmemError)) throw err;
       problems.push(err.message);

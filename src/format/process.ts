@@ -1,12 +1,21 @@
 // Renders one DPDK process: the waterfall summary, then one section per kind of memory.
 
-import type { DpdkProcess, Level, Snapshot } from '../model/snapshot.js';
+import type { DpdkProcess, Level, Occupancy, Snapshot } from '../model/snapshot.js';
 import { csv } from './csv.js';
 import { table, section } from './table.js';
 import { DASH, bytes, count, percent, safe, text } from './units.js';
 
 function level(l: Level): string {
   return bytes(l.bytes);
+}
+
+const RINGS_SHOWN = 20;
+
+function occupancySource(o: Occupancy | null): string {
+  if (!o) return DASH;
+  const checks = o.checks.map((c) => `${c.source} ${count(c.inUse)}`).join(', ');
+  if (!checks) return o.source;
+  return `${o.source} (${checks}: ${o.agrees ? 'agree' : `DIFFER beyond ±${o.tolerance}`})`;
 }
 
 export function renderWaterfall(p: DpdkProcess): string {
@@ -46,11 +55,21 @@ export function renderProcess(p: DpdkProcess): string {
 
   if (p.mempools.length > 0) {
     out.push(section('Mempools (telemetry)', table(
-      [{ header: 'NAME' }, { header: 'OBJECTS', align: 'right' }, { header: 'OBJ SIZE', align: 'right' }, { header: 'CACHE', align: 'right' }, { header: 'BYTES', align: 'right' }, { header: 'MEMZONES', align: 'right' }, { header: 'IN USE', align: 'right' }, { header: 'USE', align: 'right' }, { header: 'SOCKET', align: 'right' }],
+      [{ header: 'NAME' }, { header: 'OBJECTS', align: 'right' }, { header: 'OBJ SIZE', align: 'right' }, { header: 'CACHE', align: 'right' }, { header: 'BYTES', align: 'right' }, { header: 'MEMZONES', align: 'right' }, { header: 'IN USE', align: 'right' }, { header: 'USE', align: 'right' }, { header: 'IN CACHES', align: 'right' }, { header: 'SOURCE (CHECKS)' }],
       p.mempools.map((m) => [
         m.name, count(m.size), bytes(m.objectBytes), count(m.cacheSize), bytes(m.memzoneBytes), String(m.memzones.length),
-        count(m.occupancy?.inUse), percent(m.occupancy?.inUse, m.size), String(m.socket),
+        count(m.occupancy?.inUse), percent(m.occupancy?.inUse, m.size), count(m.occupancy?.cacheAvail), occupancySource(m.occupancy),
       ]),
+    )));
+  }
+
+  if (p.rings.length > 0) {
+    const shown = [...p.rings].sort((a, b) => (b.count ?? -1) - (a.count ?? -1) || a.name.localeCompare(b.name)).slice(0, RINGS_SHOWN);
+    const total = p.rings.reduce((s, r) => s + r.bytes, 0);
+    const entries = p.rings.reduce((s, r) => s + (r.count ?? 0), 0);
+    out.push(section(`Rings: ${p.rings.length}, ${bytes(total)}, ${count(entries)} entries held${p.rings.length > RINGS_SHOWN ? ` (fullest ${RINGS_SHOWN} shown; --json lists all)` : ''}`, table(
+      [{ header: 'NAME' }, { header: 'COUNT', align: 'right' }, { header: 'CAPACITY', align: 'right' }, { header: 'USE', align: 'right' }, { header: 'BYTES', align: 'right' }, { header: 'CREATOR', align: 'right' }, { header: 'WHERE' }, { header: 'SOURCE' }],
+      shown.map((r) => [r.name, count(r.count), count(r.capacity), percent(r.count, r.capacity), bytes(r.bytes), r.creatorTid === null ? DASH : String(r.creatorTid), r.memzone ?? 'rte_malloc', [r.source, ...r.checks.map((c) => `${c.source} ${c.count}`)].join('; ')]),
     )));
   }
 
@@ -93,6 +112,7 @@ export function processCsvRows(p: DpdkProcess): Cell[][] {
     for (const [metric, v] of [['heap', h.heapBytes], ['allocated', h.allocBytes], ['free', h.freeBytes], ['greatest_free', h.greatestFreeBytes]] as const) add('heap', h.name, metric, v, 'bytes', 'telemetry');
     add('heap', h.name, 'alloc_count', h.allocCount, 'count', 'telemetry');
   }
+  for (const r of p.rings) add('ring', r.name, 'count', r.count, 'entries', r.source);
   for (const m of p.mempools) {
     add('mempool', m.name, 'size', m.size, 'objects', m.source);
     add('mempool', m.name, 'object_size', m.objectBytes, 'bytes', m.source);

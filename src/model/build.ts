@@ -4,8 +4,12 @@ import type { HugepageReading } from '../collect/hugepages.js';
 import type { HugetlbfsFile, HugetlbfsMount } from '../collect/hugetlbfs.js';
 import type { ProcessReading } from '../collect/process.js';
 import type { MempoolReading, MemzoneReading, TelemetryReadings } from '../collect/telemetry.js';
-import type {
-  DpdkProcess, EthdevPort, Heap, Level, MachineHugepages, Mempool, Memzone, MemzoneOwnerKind, Orphan, Source, Thread, Waterfall,
+import type { PreloadReading } from '../collect/preload.js';
+import type { AttachReading } from '../collect/attach.js';
+import {
+  OCCUPANCY_PRIORITY,
+  type DpdkProcess, type EthdevPort, type Heap, type Level, type MachineHugepages, type Mempool, type Memzone, type MemzoneOwnerKind,
+  type Occupancy, type OccupancyReading, type Orphan, type Ring, type Source, type Thread, type Waterfall,
 } from './snapshot.js';
 
 export function buildMachineHugepages(reading: HugepageReading, mounts: HugetlbfsMount[]): MachineHugepages {
@@ -59,18 +63,46 @@ export function buildMemzones(zones: MemzoneReading[], poolNames: readonly strin
   }));
 }
 
-export function buildMempool(p: MempoolReading, zones: Memzone[]): Mempool {
+/**
+ * Two readings taken moments apart may differ by what moved in between: up to 1.5 x cache size
+ * per lcore cache (the flush threshold) plus a 32-mbuf burst per lcore.
+ */
+export function occupancyTolerance(cacheSize: number, activeLcores: number): number {
+  return Math.max(1, activeLcores) * (Math.ceil(cacheSize * 1.5) + 32);
+}
+
+/** The best source is the figure; the others are kept as checks, and a disagreement is flagged. */
+export function reconcileOccupancy(readings: OccupancyReading[], cacheSize: number, activeLcores: number): Occupancy | null {
+  const ranked = [...readings].sort((a, b) => OCCUPANCY_PRIORITY.indexOf(a.source) - OCCUPANCY_PRIORITY.indexOf(b.source));
+  const primary = ranked[0];
+  if (!primary) return null;
+  const tolerance = occupancyTolerance(cacheSize, activeLcores);
+  const checks = ranked.slice(1).map((r) => ({ source: r.source, inUse: r.inUse }));
+  return {
+    ...primary,
+    checks,
+    agrees: checks.length === 0 ? null : checks.every((c) => Math.abs(c.inUse - primary.inUse) <= tolerance),
+    tolerance,
+  };
+}
+
+/** Every source's occupancy reading of one pool. */
+export function occupancyReadings(p: MempoolReading, preload?: PreloadReading, attach?: AttachReading): OccupancyReading[] {
+  const out: OccupancyReading[] = [];
+  const pre = preload?.pools.find((x) => x.name === p.name);
+  if (pre) out.push({ inUse: pre.inUse, commonPoolAvail: pre.common, cacheAvail: pre.cache, source: 'preload' });
+  const att = attach?.pools.find((x) => x.name === p.name);
+  if (att) out.push({ inUse: att.inUse, commonPoolAvail: att.common, cacheAvail: att.cache, source: 'attach' });
+  if (p.commonPoolCount !== undefined && p.totalCacheCount !== undefined) {
+    out.push({ inUse: p.size - p.commonPoolCount - p.totalCacheCount, commonPoolAvail: p.commonPoolCount, cacheAvail: p.totalCacheCount, source: 'telemetry-occupancy' });
+  }
+  return out;
+}
+
+export function buildMempool(p: MempoolReading, zones: Memzone[], readings: OccupancyReading[] = [], activeLcores = 1): Mempool {
   const own = zones.filter((z) => z.owner.kind === 'mempool' && z.owner.name === p.name);
   const objectBytes = p.headerSize + p.eltSize + p.trailerSize;
-  const occupancy =
-    p.commonPoolCount !== undefined && p.totalCacheCount !== undefined
-      ? {
-          inUse: p.size - p.commonPoolCount - p.totalCacheCount,
-          commonPoolAvail: p.commonPoolCount,
-          cacheAvail: p.totalCacheCount,
-          source: 'telemetry-occupancy' as const,
-        }
-      : null;
+  const occupancy = reconcileOccupancy(readings, p.cacheSize, activeLcores);
   return {
     name: p.name,
     socket: p.socket,
@@ -154,6 +186,31 @@ export function buildWaterfall(p: ProcessReading, t: TelemetryReadings | undefin
   };
 }
 
+/** rte_ring_get_memsize for 8-byte entries: the 384-byte header plus the slots, cache-line aligned. */
+export function ringBytes(capacity: number): number {
+  let size = 1;
+  while (size < capacity + 1) size *= 2;
+  return Math.ceil((384 + size * 8) / 64) * 64;
+}
+
+/** Rings from the preload's registry (all of them) and the attach reader (memzone rings), merged by name. */
+export function buildRings(preload: PreloadReading | undefined, attach: AttachReading | undefined, zones: Memzone[]): Ring[] {
+  const zoneNames = new Set(zones.map((z) => z.name));
+  const rings = new Map<string, Ring>();
+  for (const r of preload?.rings ?? []) {
+    rings.set(r.name, {
+      name: r.name, capacity: r.capacity, count: r.count, bytes: ringBytes(r.capacity), address: r.address, creatorTid: r.creatorTid,
+      memzone: zoneNames.has(`RG_${r.name}`) ? `RG_${r.name}` : null, source: 'preload', checks: [],
+    });
+  }
+  for (const r of attach?.rings ?? []) {
+    const known = rings.get(r.name);
+    if (known) known.checks.push({ source: 'attach', count: r.count });
+    else rings.set(r.name, { name: r.name, capacity: r.capacity, count: r.count, bytes: ringBytes(r.capacity), address: r.address, creatorTid: null, memzone: `RG_${r.name}`, source: 'attach', checks: [] });
+  }
+  return [...rings.values()];
+}
+
 export function buildEthdevs(t: TelemetryReadings): EthdevPort[] {
   return t.ethdevs.map((e) => ({
     port: e.port,
@@ -173,6 +230,10 @@ export function buildEthdevs(t: TelemetryReadings): EthdevPort[] {
 export interface ProcessInput {
   process: ProcessReading;
   telemetry?: TelemetryReadings;
+  preload?: PreloadReading;
+  attach?: AttachReading;
+  /** Why the attach reader gave nothing, when it was tried. */
+  attachError?: string;
   /** Why telemetry is absent, when it is. */
   telemetryError?: string;
   socketPath?: string;
@@ -184,7 +245,10 @@ export function buildProcess(input: ProcessInput): DpdkProcess {
   const telemetryWhy = input.telemetryError ?? 'no telemetry socket';
   const poolNames = t?.mempools.map((m) => m.name) ?? [];
   const memzones = t ? buildMemzones(t.memzones, poolNames) : [];
-  const mempools = t ? t.mempools.map((m) => buildMempool(m, memzones)) : [];
+  const { preload, attach } = input;
+  const mempools = t
+    ? t.mempools.map((m) => buildMempool(m, memzones, occupancyReadings(m, preload, attach), attach?.pools.find((a) => a.name === m.name)?.cacheLens.length ?? 1))
+    : [];
   const waterfall = buildWaterfall(p, t, mempools, telemetryWhy);
   const byPage = new Map<number, number>();
   const byNode = new Map<number, number>();
@@ -195,6 +259,12 @@ export function buildProcess(input: ProcessInput): DpdkProcess {
     }
   }
   const warnings: string[] = [...(t?.truncated.map((c) => `${c} reached the telemetry array cap; some entries are not shown`) ?? [])];
+  if (preload?.ringsDropped) warnings.push(`the preload's ring registry is full: ${preload.ringsDropped} rings are not listed`);
+  for (const m of mempools) {
+    if (m.occupancy?.agrees === false) {
+      warnings.push(`${m.name}: sources disagree on objects in use: ${[m.occupancy, ...m.occupancy.checks].map((c) => `${c.source} ${c.inUse}`).join(', ')} (tolerance ${m.occupancy.tolerance})`);
+    }
+  }
   if (t?.params.includes('--no-huge')) warnings.push('runs with --no-huge: its heap is ordinary memory, not hugepages');
   return {
     pid: p.pid,
@@ -215,6 +285,7 @@ export function buildProcess(input: ProcessInput): DpdkProcess {
     memzones,
     mempools,
     ethdevs: t ? buildEthdevs(t) : [],
+    rings: buildRings(preload, attach, memzones),
     unattributed: t
       ? known(sum(t.heaps.map((h) => h.allocBytes)) - sum(memzones.map((z) => z.lengthBytes)), 'derived')
       : unknown(telemetryWhy),
@@ -222,6 +293,10 @@ export function buildProcess(input: ProcessInput): DpdkProcess {
     sources: [
       { name: 'kernel', ok: true },
       t ? { name: 'telemetry', ok: true } : { name: 'telemetry', ok: false, detail: telemetryWhy },
+      preload ? { name: 'preload', ok: true } : { name: 'preload', ok: false, detail: 'libgzmem.so is not loaded in this process' },
+      attach
+        ? { name: 'attach', ok: true, ...(attach.refused.length ? { detail: attach.refused.map((r) => `${r.name}: ${r.why}`).join('; ') } : {}) }
+        : { name: 'attach', ok: false, detail: input.attachError ?? 'not tried' },
     ],
     warnings,
   };

@@ -7,8 +7,14 @@ export const SCHEMA_VERSION = 1;
 export type Source =
   | 'kernel' // procfs / sysfs
   | 'telemetry' // DPDK telemetry v2 socket
+  | 'preload' // libgzmem.so's telemetry commands, read in-process: exact
+  | 'attach' // ring and cache counters read from /proc/<pid>/mem
   | 'telemetry-occupancy' // DPDK >= 23.03 mempool counts in telemetry
+  | 'gazellectl' // gazelle's own report (mbuf_pool_freecnt)
   | 'derived'; // arithmetic on the figures above
+
+/** Occupancy sources, best first. */
+export const OCCUPANCY_PRIORITY: readonly Source[] = ['preload', 'attach', 'telemetry-occupancy', 'gazellectl'];
 
 /** A figure that may be unknown: `bytes` null says the sources could not tell, `why` says why. */
 export interface Level {
@@ -72,12 +78,37 @@ export interface Memzone {
   owner: { kind: MemzoneOwnerKind; name: string | null };
 }
 
-export interface Occupancy {
+export interface OccupancyReading {
   inUse: number;
   /** Objects free in the shared pool (ring) and in the per-lcore caches, where the source tells them apart. */
   commonPoolAvail: number | null;
   cacheAvail: number | null;
   source: Source;
+}
+
+export interface Occupancy extends OccupancyReading {
+  /** The other sources' readings of the same pool, for comparison. */
+  checks: { source: Source; inUse: number }[];
+  /** Whether every check is within `tolerance` objects of the primary reading; null with no checks. */
+  agrees: boolean | null;
+  /** Objects that can be in flight between two reads taken moments apart (caches and a burst). */
+  tolerance: number;
+}
+
+export interface Ring {
+  name: string;
+  capacity: number;
+  /** Entries in the ring; null where no source could read it. */
+  count: number | null;
+  /** Bytes the ring takes: header plus slots (8-byte entries). */
+  bytes: number;
+  address: string | null;
+  /** Kernel tid of the thread that created it (preload only). */
+  creatorTid: number | null;
+  /** `RG_<name>` when the ring lives in a memzone; null for rte_malloc'd rings. */
+  memzone: string | null;
+  source: Source;
+  checks: { source: Source; count: number }[];
 }
 
 export interface Mempool {
@@ -148,6 +179,7 @@ export interface DpdkProcess {
   memzones: Memzone[];
   mempools: Mempool[];
   ethdevs: EthdevPort[];
+  rings: Ring[];
   /** Heap allocations outside every memzone: rte_malloc (rings made with rte_ring_init, driver data) and allocator overhead. */
   unattributed: Level;
   threads: Thread[];
