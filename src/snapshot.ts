@@ -10,7 +10,7 @@ import { findTelemetrySockets, readTelemetry, type TelemetryReadings, type Telem
 import { readPreload, type PreloadReading } from './collect/preload.js';
 import { readAttach, type AttachReading } from './collect/attach.js';
 import { openTelemetry, type TelemetryConnection } from './collect/telemetry-socket.js';
-import { buildMachineHugepages, buildProcess, findOrphans } from './model/build.js';
+import { buildMachineHugepages, buildProcess, findOrphans, type ProcessInput } from './model/build.js';
 import { SCHEMA_VERSION, type DpdkProcess, type Snapshot } from './model/snapshot.js';
 import { GzmemError, NotFoundError, TargetGoneError, TelemetryError, errorMessage } from './errors.js';
 
@@ -44,7 +44,6 @@ export async function probeSockets(host: Host, options: GatherOptions = {}): Pro
   return out;
 }
 
-/** Reads one process through an open connection; the connection is closed when done. */
 async function readDpdk(conn: TelemetryConnection): Promise<{ telemetry: TelemetryReadings; preload: PreloadReading | undefined }> {
   const telemetry = await readTelemetry(conn);
   return { telemetry, preload: await readPreload(conn) };
@@ -61,20 +60,28 @@ async function tryAttach(host: Host, pid: number, t: TelemetryReadings): Promise
   }
 }
 
-async function readOne(host: Host, pid: number, socket: TelemetrySocketPath | undefined, conn: TelemetryConnection | undefined, telemetryError?: string, options: GatherOptions = {}): Promise<DpdkProcess> {
+export interface ProcessRead {
+  process: DpdkProcess;
+  /** The model's input, so a view can rebuild the process with more readings. */
+  input: ProcessInput;
+}
+
+/** Reads one process through an open connection (closed when done). */
+async function readOne(host: Host, pid: number, socket: TelemetrySocketPath | undefined, conn: TelemetryConnection | undefined, telemetryError?: string, options: GatherOptions = {}): Promise<ProcessRead> {
   try {
     // Independent sources: the target's telemetry thread and the kernel work in parallel.
     const [dpdk, process] = await Promise.all([conn ? readDpdk(conn) : undefined, readProcess(host, pid)]);
     const telemetry = dpdk?.telemetry;
     const attached = telemetry && options.attach !== false ? await tryAttach(host, pid, telemetry) : { attachError: options.attach === false ? 'disabled (--no-attach)' : 'needs telemetry' };
-    return buildProcess({
+    const input: ProcessInput = {
       process,
       ...(telemetry ? { telemetry } : {}),
       ...(dpdk?.preload ? { preload: dpdk.preload } : {}),
       ...attached,
       ...(telemetryError !== undefined ? { telemetryError } : {}),
       ...(socket ? { socketPath: socket.path, socketPrefix: socket.prefix } : {}),
-    });
+    };
+    return { process: buildProcess(input), input };
   } catch (err) {
     if (await exitedSoon(host, pid, err instanceof TelemetryError ? 500 : 0)) throw new TargetGoneError(`process ${pid} exited while being read`);
     throw err;
@@ -105,6 +112,10 @@ async function connectWithRetry(path: string, timeoutMs: number): Promise<Teleme
 
 /** Resolves `<pid|file-prefix>` to a process and reads it. */
 export async function readTarget(host: Host, target: string, options: GatherOptions = {}): Promise<DpdkProcess> {
+  return (await readTargetInput(host, target, options)).process;
+}
+
+export async function readTargetInput(host: Host, target: string, options: GatherOptions = {}): Promise<ProcessRead> {
   const timeoutMs = options.timeoutMs ?? 1000;
   const sockets = await findTelemetrySockets(host);
   if (isPid(target)) {
@@ -150,7 +161,7 @@ export async function readAll(host: Host, options: GatherOptions = {}): Promise<
         continue;
       }
       seen.add(conn.hello.pid);
-      processes.push(await readOne(host, conn.hello.pid, socket, conn, undefined, options));
+      processes.push((await readOne(host, conn.hello.pid, socket, conn, undefined, options)).process);
     } catch (err) {
       if (!(err instanceof GzmemError)) throw err;
       problems.push(err.message);

@@ -6,10 +6,10 @@ import { renderList, renderOrphans } from '../format/machine.js';
 import { machineSnapshot, readAll } from '../snapshot.js';
 import { emitFrames, type OutputOptions } from './output.js';
 
-export async function runList(host: Host, options: OutputOptions & { timeoutMs: number }): Promise<void> {
+export async function runList(host: Host, options: OutputOptions & { timeoutMs: number; attach: boolean }): Promise<void> {
   await emitFrames(options, async (compact) => {
     const started = performance.now();
-    const { processes, problems } = await readAll(host, { timeoutMs: options.timeoutMs });
+    const { processes, problems } = await readAll(host, { timeoutMs: options.timeoutMs, attach: options.attach });
     const snapshot = await machineSnapshot(host, processes, started, { orphans: true });
     if (options.format !== 'table') for (const p of problems) process.stderr.write(`gzmem: ${p}\n`);
     if (options.format === 'json') return compact ? `${JSON.stringify(snapshot)}\n` : renderJson(snapshot);

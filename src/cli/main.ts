@@ -8,8 +8,10 @@ import { runHugepages } from './hugepages.js';
 import { runList } from './list.js';
 import { parseCount, parseInterval, type Format, type OutputOptions } from './output.js';
 import { runShow } from './show.js';
+import { runLstackShow } from './lstack.js';
 
 interface CommonFlags {
+  attach: boolean;
   json?: boolean;
   csv?: boolean;
   output?: string;
@@ -17,7 +19,7 @@ interface CommonFlags {
   timeout: string;
 }
 
-function outputOptions(flags: CommonFlags, countArg: string | undefined, memoryFile?: string): OutputOptions & { timeoutMs: number } {
+function outputOptions(flags: CommonFlags, countArg: string | undefined, memoryFile?: string): OutputOptions & { timeoutMs: number; attach: boolean } {
   if (flags.json && flags.csv) throw new UsageError('choose one of --json and --csv');
   if (flags.output !== undefined && memoryFile !== undefined) throw new UsageError('give the output file once: -m <file> or -o <file>');
   if (countArg !== undefined && flags.interval === undefined) throw new UsageError(`unexpected argument ${JSON.stringify(countArg)} (a count goes with -i <seconds>)`);
@@ -28,6 +30,7 @@ function outputOptions(flags: CommonFlags, countArg: string | undefined, memoryF
   return {
     format,
     timeoutMs,
+    attach: flags.attach,
     ...(file !== undefined ? { file } : {}),
     ...(flags.interval !== undefined ? { intervalSec: parseInterval(flags.interval) } : {}),
     ...(countArg !== undefined ? { count: parseCount(countArg) } : {}),
@@ -40,6 +43,7 @@ function withCommonOptions(cmd: Command): Command {
     .option('--csv', 'print CSV, one figure per row')
     .option('-o, --output <file>', 'write to a file instead of standard output')
     .option('-i, --interval <seconds>', 'repeat every <seconds>; an optional [count] after it stops after that many')
+    .option('--no-attach', 'do not read pool occupancy from /proc/<pid>/mem')
     .addOption(new Option('--timeout <ms>', 'telemetry connect/read timeout').default('1000'));
 }
 
@@ -62,6 +66,14 @@ export function buildProgram(): Command {
     .option('-m, --memory [file]', 'memory view (the default), optionally written to <file>')
     .action((target: string, count: string | undefined, flags: CommonFlags & { memory?: string | boolean }) =>
       runShow(host, target, outputOptions(flags, count, typeof flags.memory === 'string' ? flags.memory : undefined)));
+
+  const lstack = program.command('lstack').description('gazelle: memory per protocol-stack thread (gazellectl style)');
+  withCommonOptions(lstack.command('show').description('per stack: total/used/free memory, usage, CPU, thread, the lstack.conf values that sized it'))
+    .argument('<target>', "pid of the gazelle process, or the host_addr of its lstack.conf")
+    .argument('[count]', 'with -i: number of refreshes')
+    .option('-m, --memory [file]', 'memory view (the default), optionally written to <file>')
+    .action((target: string, count: string | undefined, flags: CommonFlags & { memory?: string | boolean }) =>
+      runLstackShow(host, target, outputOptions(flags, count, typeof flags.memory === 'string' ? flags.memory : undefined)));
 
   withCommonOptions(program.command('hugepages').description("the machine's hugepages per size and NUMA node, and orphaned hugetlbfs files"))
     .argument('[count]', 'with -i: number of refreshes')

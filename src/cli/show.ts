@@ -5,10 +5,10 @@ import { renderCsv, renderJson, renderProcess } from '../format/process.js';
 import { machineSnapshot, readTarget } from '../snapshot.js';
 import { emitFrames, type OutputOptions } from './output.js';
 
-export async function runShow(host: Host, target: string, options: OutputOptions & { timeoutMs: number }): Promise<void> {
+export async function runShow(host: Host, target: string, options: OutputOptions & { timeoutMs: number; attach: boolean }): Promise<void> {
   await emitFrames(options, async (compact) => {
     const started = performance.now();
-    const proc = await readTarget(host, target, { timeoutMs: options.timeoutMs });
+    const proc = await readTarget(host, target, { timeoutMs: options.timeoutMs, attach: options.attach });
     if (options.format === 'csv') return renderCsv([proc]);
     if (options.format === 'table') return renderProcess(proc);
     const snapshot = await machineSnapshot(host, [proc], started);

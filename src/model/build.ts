@@ -234,6 +234,8 @@ export interface ProcessInput {
   attach?: AttachReading;
   /** Why the attach reader gave nothing, when it was tried. */
   attachError?: string;
+  /** Occupancy from elsewhere (gazellectl), by pool name. */
+  extraOccupancy?: Map<string, OccupancyReading>;
   /** Why telemetry is absent, when it is. */
   telemetryError?: string;
   socketPath?: string;
@@ -247,7 +249,11 @@ export function buildProcess(input: ProcessInput): DpdkProcess {
   const memzones = t ? buildMemzones(t.memzones, poolNames) : [];
   const { preload, attach } = input;
   const mempools = t
-    ? t.mempools.map((m) => buildMempool(m, memzones, occupancyReadings(m, preload, attach), attach?.pools.find((a) => a.name === m.name)?.cacheLens.length ?? 1))
+    ? t.mempools.map((m) => {
+        const readings = occupancyReadings(m, preload, attach);
+        const extra = input.extraOccupancy?.get(m.name);
+        return buildMempool(m, memzones, extra ? [...readings, extra] : readings, attach?.pools.find((a) => a.name === m.name)?.cacheLens.length ?? 1);
+      })
     : [];
   const waterfall = buildWaterfall(p, t, mempools, telemetryWhy);
   const byPage = new Map<number, number>();

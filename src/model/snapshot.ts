@@ -1,6 +1,8 @@
 // The Snapshot: one versioned JSON document that every view (CLI, web, store, metrics) reads.
 // Documented in docs/snapshot.md; docs/snapshot.schema.json validates it.
 
+import type { GazelleView } from './gazelle.js';
+
 export const SCHEMA_VERSION = 1;
 
 /** Where a figure came from, so users know what is exact. */
@@ -205,4 +207,6 @@ export interface Snapshot {
   hugepages: MachineHugepages;
   processes: DpdkProcess[];
   orphans: Orphan[] | null;
+  /** The per-stack gazelle view, from `gzmem lstack show`. */
+  lstack?: GazelleView[];
 }

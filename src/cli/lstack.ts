@@ -1,0 +1,19 @@
+// `gzmem lstack show {ip|pid} -m [file]`: gazellectl's habit, memory per protocol-stack thread.
+
+import type { Host } from '../collect/host.js';
+import { renderLstack, renderLstackCsv } from '../format/gazelle.js';
+import { renderJson } from '../format/process.js';
+import { readLstack } from '../gazelle.js';
+import { machineSnapshot } from '../snapshot.js';
+import { emitFrames, type OutputOptions } from './output.js';
+
+export async function runLstackShow(host: Host, target: string, options: OutputOptions & { timeoutMs: number; attach: boolean }): Promise<void> {
+  await emitFrames(options, async (compact) => {
+    const started = performance.now();
+    const { process: proc, view } = await readLstack(host, target, { timeoutMs: options.timeoutMs, attach: options.attach });
+    if (options.format === 'csv') return renderLstackCsv(view);
+    if (options.format === 'table') return renderLstack(view);
+    const snapshot = { ...(await machineSnapshot(host, [proc], started)), lstack: [view] };
+    return compact ? `${JSON.stringify(snapshot)}\n` : renderJson(snapshot);
+  });
+}
