@@ -11,7 +11,8 @@ import { ProtocolError, UnsupportedError } from '../errors.js';
 
 /**
  * Struct offsets of DPDK 22.11 (ABI 23) on x86_64 with 64-byte cache lines, as compiled from its
- * headers (native/layout.c prints them; test/integration/attach.test.ts compares).
+ * headers (offsetof against the installed 22.11 headers); test/integration/attach.test.ts checks the
+ * counts read through them against gzload's in-process truth.
  */
 export const LAYOUT_22_11 = {
   ring: { name: 0, nameSize: 29, size: 48, mask: 52, capacity: 56, prodHead: 128, prodTail: 132, consHead: 256, consTail: 260, bytes: 384 },
