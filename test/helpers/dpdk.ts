@@ -33,6 +33,8 @@ export interface DpdkProc {
   pid: number;
   prefix: string;
   stderr: () => string;
+  /** testpmd -i only: a command at its prompt, and what it printed. */
+  console?: (command: string) => Promise<string>;
   /** gzload only: next JSON line on stdout. */
   nextLine?: () => Promise<string>;
   send?: (line: string) => void;
@@ -56,33 +58,47 @@ export interface TestpmdOptions {
   prefix?: string;
   unlink?: boolean;
   mbufs?: number;
+  /** Interactive (-i): forwarding stopped until `start`; `console` then talks to its prompt. */
+  interactive?: boolean;
+  env?: NodeJS.ProcessEnv;
 }
 
 export async function startTestpmd(options: TestpmdOptions = {}): Promise<DpdkProc> {
   const prefix = options.prefix ?? uniquePrefix('tp');
   const args = ['-l', '0-1', '--no-pci', '--vdev', `net_null_${prefix}`, '--file-prefix', prefix, ...(options.unlink === false ? [] : ['--huge-unlink']),
-    '--', '--forward-mode=io', `--total-num-mbufs=${options.mbufs ?? 16384}`];
+    '--', '--forward-mode=io', `--total-num-mbufs=${options.mbufs ?? 16384}`, ...(options.interactive ? ['-i'] : [])];
   // Non-interactive testpmd runs until its stdin ends: keep the pipe open.
-  const child = spawn('dpdk-testpmd', args, { stdio: ['pipe', 'ignore', 'pipe'] });
+  // stdbuf: testpmd's printf output must not lag behind the prompt it writes directly (stdbuf execs, same pid).
+  const child = spawn('stdbuf', ['-oL', 'dpdk-testpmd', ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
   let err = '';
+  let out = '';
   child.stderr!.on('data', (b: Buffer) => { err = (err + b.toString()).slice(-8000); });
+  child.stdout!.on('data', (b: Buffer) => { out += b.toString(); });
   const exited = new Promise((r) => child.once('exit', r));
   void exited;
   await waitFor(() => child.exitCode !== null || telemetryReady(prefix), 20000, `testpmd ${prefix} telemetry`);
   if (child.exitCode !== null) throw new Error(`testpmd exited ${child.exitCode}: ${err}`);
-  return { child, pid: child.pid!, prefix, stderr: () => err };
+  /** Sends one command at the testpmd> prompt and returns what it printed up to the next prompt. */
+  const console = async (command: string): Promise<string> => {
+    const from = out.length;
+    child.stdin!.write(`${command}\n`);
+    await waitFor(() => out.indexOf('testpmd> ', from) >= 0, 10000, `testpmd: ${command}`);
+    return out.slice(from, out.indexOf('testpmd> ', from));
+  };
+  return { child, pid: child.pid!, prefix, stderr: () => err, console };
 }
 
 export interface GzloadOptions {
   prefix?: string;
   eal?: string[];
   app?: string[];
+  env?: NodeJS.ProcessEnv;
 }
 
 export async function startGzload(options: GzloadOptions = {}): Promise<DpdkProc> {
   const prefix = options.prefix ?? uniquePrefix('gl');
   const args = [...(options.eal ?? ['-l', '0-1']), '--no-pci', '--file-prefix', prefix, '--huge-unlink', '--', ...(options.app ?? [])];
-  const child = spawn(GZLOAD, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(GZLOAD, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
   let err = '';
   child.stderr!.on('data', (b: Buffer) => { err = (err + b.toString()).slice(-8000); });
   const lines: string[] = [];

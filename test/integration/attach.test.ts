@@ -1,0 +1,72 @@
+// The attach reader (no preload, no restart) against what the processes count in-process.
+
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Snapshot } from '../../src/model/snapshot.js';
+import { gzmem, hugepagesMissing, startGzload, startTestpmd, stop, type DpdkProc } from '../helpers/dpdk.js';
+
+const skip = hugepagesMissing();
+const started: DpdkProc[] = [];
+after(async () => { for (const p of started) await stop(p); });
+
+async function show(target: string): Promise<Snapshot['processes'][number]> {
+  const r = await gzmem(['show', target, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  return (JSON.parse(r.stdout) as Snapshot).processes[0]!;
+}
+
+interface TruthPool { name: string; size: number; avail: number; in_use: number; cache_len: { lcore: number; len: number }[] }
+
+test('gzload at rest: attach equals the in-process counts of every pool, caches included', { skip }, async () => {
+  const gz = await startGzload({ eal: ['--lcores', '0@0,1@1,2@1'], app: ['--stacks', '2', '--tcp_conn_count', '48', '--pattern', 'steady', '--hold', '5'] });
+  started.push(gz);
+  await new Promise((r) => setTimeout(r, 400));
+  gz.send!('pause');
+  await gz.nextLine!();
+  gz.send!('truth');
+  const truth = JSON.parse(await gz.nextLine!()) as { pools: TruthPool[]; stacks: { held: number }[] };
+  const p = await show(String(gz.pid));
+  assert.equal(p.sources.find((s) => s.name === 'attach')?.ok, true);
+  for (const t of truth.pools) {
+    const m = p.mempools.find((x) => x.name === t.name)!;
+    assert.equal(m.occupancy?.source, 'attach', t.name);
+    assert.equal(m.occupancy?.inUse, t.in_use, t.name);
+    const cached = t.cache_len.reduce((a, c) => a + c.len, 0);
+    assert.equal(m.occupancy?.cacheAvail, cached, t.name);
+    assert.equal(m.occupancy?.commonPoolAvail, t.avail - cached, t.name);
+  }
+  // The stacks hold exactly what the pattern says, and that is what is in use.
+  assert.deepEqual(truth.stacks.map((s) => s.held), [48 * 5, 48 * 5]);
+  assert.equal(p.mempools.find((m) => m.name === 'rxtx_mbuf_0')?.occupancy?.inUse, 48 * 5);
+  assert.notEqual(p.waterfall.inUse.bytes, null);
+  assert.ok(p.waterfall.inUse.bytes! < p.waterfall.allocated.bytes!);
+});
+
+test("testpmd: attach equals size - common_pool_count - total_cache_count of its own dump_mempool", { skip }, async () => {
+  const tp = await startTestpmd({ interactive: true, mbufs: 16384 });
+  started.push(tp);
+  // Forward a while so the worker's cache holds mbufs, then stop: counts are at rest.
+  await tp.console!('start');
+  await new Promise((r) => setTimeout(r, 500));
+  await tp.console!('stop');
+  const dump = await tp.console!('dump_mempool');
+  const field = (name: string) => Number(new RegExp(`${name}=(\\d+)`).exec(dump)![1]);
+  const size = field('size');
+  const common = field('common_pool_count');
+  const cached = field('total_cache_count');
+  const p = await show(String(tp.pid));
+  const m = p.mempools.find((x) => x.name === 'mb_pool_0')!;
+  assert.equal(m.occupancy?.source, 'attach');
+  assert.equal(m.occupancy?.inUse, size - common - cached);
+  assert.equal(m.occupancy?.commonPoolAvail, common);
+  assert.equal(m.occupancy?.cacheAvail, cached);
+});
+
+test('--no-attach leaves occupancy unknown, and says why', { skip }, async () => {
+  const gz = started[0]!;
+  const r = await gzmem(['show', String(gz.pid), '--json', '--no-attach']);
+  const p = (JSON.parse(r.stdout) as Snapshot).processes[0]!;
+  assert.ok(p.mempools.every((m) => m.occupancy === null));
+  assert.equal(p.waterfall.inUse.bytes, null);
+  assert.match(p.sources.find((s) => s.name === 'attach')?.detail ?? '', /--no-attach/);
+});
