@@ -9,8 +9,9 @@ import { readTelemetry } from '../../src/collect/telemetry.js';
 import { buildProcess } from '../../src/model/build.js';
 import { buildGazelleView, gazellectlOccupancy, lstackParams, poolOwner } from '../../src/model/gazelle.js';
 import { renderLstack, renderLstackCsv } from '../../src/format/gazelle.js';
-import { FIXTURES, fixtureDir, fixtureHost, replayTelemetry, type Scenario } from '../helpers/fixtures.js';
+import { FIXTURES, ROOT, fixtureDir, fixtureHost, replayTelemetry, type Scenario } from '../helpers/fixtures.js';
 import { assertGolden } from '../helpers/golden.js';
+import Ajv from 'ajv';
 
 const conf = parseLibconfig(readFileSync(join(FIXTURES, 'hosts', 'lstack.conf'), 'utf8'));
 const params = lstackParams(conf, '/etc/gazelle/lstack.conf');
@@ -76,4 +77,12 @@ test('a process without stack threads says so', async () => {
   const v = buildGazelleView(p, lstackParams(undefined, null));
   assert.equal(v.stacks.length, 0);
   assert.match(v.notes[0]!, /no gazellelstackNN thread/);
+});
+
+test('lstack JSON validates against the schema', async () => {
+  const schema = JSON.parse(readFileSync(join(ROOT, 'docs', 'snapshot.schema.json'), 'utf8'));
+  const validate = new Ajv.default({ strict: true }).compile(schema);
+  const { p, view } = await gazelle('gazelle-conn100');
+  const doc = JSON.parse(JSON.stringify({ schemaVersion: 1, takenAt: '2026-11-24T11:33:43.000Z', durationMs: 0, hostname: 'x', hugepages: { sizes: [], nodes: [], mounts: [] }, processes: [p], orphans: null, lstack: [view] }));
+  assert.ok(validate(doc), JSON.stringify(validate.errors));
 });

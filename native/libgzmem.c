@@ -1,0 +1,902 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * libgzmem: a preload library that gives gzmem exact, in-process figures
+ * through the target's own DPDK telemetry socket:
+ *   /gzmem/info              counters and page sizes
+ *   /gzmem/mempools,<start>  occupancy of every mempool, paginated
+ *   /gzmem/mempool,<name>    one pool, with per-lcore cache lengths
+ *   /gzmem/rings,<start>     every ring ever rte_ring_init'ed and still live
+ *
+ * Rings are recorded by interposing rte_ring_init (rte_ring_create reaches
+ * it through librte_ring's PLT) and forgotten in rte_ring_free and rte_free.
+ * Nothing here runs per packet: the hooks are control-path calls and all
+ * reading happens in telemetry callbacks. No code path exits or aborts.
+ */
+
+#define _GNU_SOURCE
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_common.h>
+#include <rte_eal_memconfig.h>
+#include <rte_fbarray.h>
+#include <rte_malloc.h>
+#include <rte_memory.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+#include <rte_spinlock.h>
+#include <rte_telemetry.h>
+
+#define GZM_VERSION 1
+
+/* registry slots; a freed ring's slot is reused */
+#define GZM_REG_MAX 65536u
+/* open addressing, at most half full of live keys */
+#define GZM_HASH_SIZE (2 * GZM_REG_MAX)
+#define GZM_HASH_MASK (GZM_HASH_SIZE - 1)
+/* rebuild once live keys plus tombstones reach 3/4 of the table */
+#define GZM_HASH_REBUILD (GZM_HASH_SIZE / 4 * 3)
+#define GZM_KEY_EMPTY ((uintptr_t)0)
+#define GZM_KEY_TOMB ((uintptr_t)1)
+#define GZM_IDX_NONE UINT32_MAX
+
+/* entries validated per hold of the locks, so ring creation never waits long */
+#define GZM_SCAN_CHUNK 256u
+
+#define GZM_RING_PAGE 128u
+#define GZM_MEMPOOL_PAGE 64u
+/*
+ * DPDK 22.11 replies are at most 16384 bytes and silently drop what does
+ * not fit; pages also stop when their JSON estimate reaches this budget,
+ * leaving room for the keys and the {"/cmd": ...} wrapper.
+ */
+#define GZM_REPLY_BUDGET (16384u - 1024u)
+
+#define GZM_ADDR_LEN 24
+
+struct gzm_ring_ent {
+	struct rte_ring *ring;		/* NULL: free slot */
+	/* DPDK memory list the header lives in; NULL: read with process_vm_readv */
+	struct rte_memseg_list *msl;
+	uint64_t created_ns;		/* CLOCK_REALTIME */
+	pid_t tid;			/* kernel tid of the creating thread */
+	char name[RTE_RING_NAMESIZE];
+};
+
+typedef int (*gzm_ring_init_t)(struct rte_ring *, const char *, unsigned int, unsigned int);
+typedef void (*gzm_ring_free_t)(struct rte_ring *);
+typedef void (*gzm_free_t)(void *);
+
+static gzm_ring_init_t gzm_real_ring_init;
+static gzm_ring_free_t gzm_real_ring_free;
+static gzm_free_t gzm_real_free;
+
+/* g_lock guards the registry, the free list and every hash write */
+static rte_spinlock_t g_lock = RTE_SPINLOCK_INITIALIZER;
+static struct gzm_ring_ent g_reg[GZM_REG_MAX];
+static uint32_t g_reg_hw;		/* slots ever used */
+static uint32_t g_free_idx[GZM_REG_MAX];
+static uint32_t g_nb_free;
+static uint32_t g_live;
+static uint64_t g_dropped;		/* atomic: rings not recorded, registry full */
+static uint32_t g_stale;		/* atomic: failed validation at the last scan */
+
+static uintptr_t g_hkey[GZM_HASH_SIZE];
+static uint32_t g_hidx[GZM_HASH_SIZE];
+static uint32_t g_hfill;		/* non-empty slots, tombstones included */
+/* odd while the table is rebuilt: rte_free's lock-free probe then retries */
+static uint32_t g_hseq;
+
+/* ---- real functions ---- */
+
+static void *
+gzm_resolve(void **slot, const char *sym)
+{
+	void *fn = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+
+	if (fn == NULL) {
+		fn = dlsym(RTLD_NEXT, sym);
+		if (fn != NULL)
+			__atomic_store_n(slot, fn, __ATOMIC_RELEASE);
+	}
+	return fn;
+}
+
+#define GZM_REAL(var, sym) \
+	((__typeof__(var))gzm_resolve((void **)&(var), (sym)))
+
+/* ---- pointer hash (writers hold g_lock) ---- */
+
+static inline uint32_t
+gzm_hash(uintptr_t key)
+{
+	return (uint32_t)(((uint64_t)key * 0x9e3779b97f4a7c15ull) >> 40) & GZM_HASH_MASK;
+}
+
+/* Slot holding key, or GZM_IDX_NONE. Safe without g_lock, see gzm_hash_probe. */
+static uint32_t
+gzm_hash_slot(uintptr_t key)
+{
+	uint32_t h = gzm_hash(key);
+	uint32_t n;
+	uintptr_t k;
+
+	for (n = 0; n < GZM_HASH_SIZE; n++, h = (h + 1) & GZM_HASH_MASK) {
+		k = __atomic_load_n(&g_hkey[h], __ATOMIC_RELAXED);
+		if (k == key)
+			return h;
+		if (k == GZM_KEY_EMPTY)
+			break;
+	}
+	return GZM_IDX_NONE;
+}
+
+static void
+gzm_hash_put(uintptr_t key, uint32_t idx)
+{
+	uint32_t h = gzm_hash(key);
+	uint32_t n, tomb = GZM_IDX_NONE;
+	uintptr_t k;
+
+	for (n = 0; n < GZM_HASH_SIZE; n++, h = (h + 1) & GZM_HASH_MASK) {
+		k = g_hkey[h];
+		if (k == GZM_KEY_EMPTY)
+			break;
+		if (k == GZM_KEY_TOMB && tomb == GZM_IDX_NONE)
+			tomb = h;
+	}
+	if (tomb != GZM_IDX_NONE)
+		h = tomb;
+	else
+		g_hfill++;
+	g_hidx[h] = idx;
+	__atomic_store_n(&g_hkey[h], key, __ATOMIC_RELAXED);
+}
+
+/* Drops every tombstone; lock-free readers see the odd sequence and retry. */
+static void
+gzm_hash_rebuild(void)
+{
+	uint32_t i;
+
+	__atomic_store_n(&g_hseq, g_hseq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	for (i = 0; i < GZM_HASH_SIZE; i++)
+		__atomic_store_n(&g_hkey[i], GZM_KEY_EMPTY, __ATOMIC_RELAXED);
+	g_hfill = 0;
+	for (i = 0; i < g_reg_hw; i++)
+		if (g_reg[i].ring != NULL)
+			gzm_hash_put((uintptr_t)g_reg[i].ring, i);
+	__atomic_store_n(&g_hseq, g_hseq + 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * rte_free's fast path: is key possibly registered? Lock-free; a false
+ * answer is exact, a true one is rechecked under g_lock.
+ */
+static bool
+gzm_hash_probe(uintptr_t key)
+{
+	uint32_t s1, s2, slot;
+
+	s1 = __atomic_load_n(&g_hseq, __ATOMIC_ACQUIRE);
+	if (s1 & 1)
+		return true;
+	slot = gzm_hash_slot(key);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	s2 = __atomic_load_n(&g_hseq, __ATOMIC_RELAXED);
+	return slot != GZM_IDX_NONE || s1 != s2;
+}
+
+/* ---- registry ---- */
+
+static pid_t
+gzm_gettid(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+static uint64_t
+gzm_now_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Only internal DPDK memory is read directly: its pages stay mapped under the mem lock. */
+static struct rte_memseg_list *
+gzm_msl_of(const void *p)
+{
+	struct rte_memseg_list *msl = rte_mem_virt2memseg_list(p);
+
+	if (msl == NULL || msl->external)
+		return NULL;
+	return msl;
+}
+
+static void
+gzm_reg_remove_slot(uint32_t slot)
+{
+	uint32_t idx = g_hidx[slot];
+
+	__atomic_store_n(&g_hkey[slot], GZM_KEY_TOMB, __ATOMIC_RELAXED);
+	memset(&g_reg[idx], 0, sizeof(g_reg[idx]));
+	g_free_idx[g_nb_free++] = idx;
+	g_live--;
+}
+
+/* Records a ring rte_ring_init just set up; re-initialised rings are updated in place. */
+static void
+gzm_reg_add(struct rte_ring *r)
+{
+	struct rte_memseg_list *msl = gzm_msl_of(r);
+	char name[RTE_RING_NAMESIZE];
+	uint64_t now = gzm_now_ns();
+	pid_t tid = gzm_gettid();
+	struct gzm_ring_ent *e;
+	uint32_t slot, idx;
+
+	/* the stored name, as rte_ring_init truncated it, is what validation compares */
+	memcpy(name, r->name, sizeof(name));
+	name[sizeof(name) - 1] = '\0';
+
+	rte_spinlock_lock(&g_lock);
+	slot = gzm_hash_slot((uintptr_t)r);
+	if (slot != GZM_IDX_NONE) {
+		idx = g_hidx[slot];
+	} else {
+		if (g_nb_free != 0) {
+			idx = g_free_idx[--g_nb_free];
+		} else if (g_reg_hw < GZM_REG_MAX) {
+			idx = g_reg_hw;
+			__atomic_store_n(&g_reg_hw, g_reg_hw + 1, __ATOMIC_RELEASE);
+		} else {
+			rte_spinlock_unlock(&g_lock);
+			__atomic_fetch_add(&g_dropped, 1, __ATOMIC_RELAXED);
+			return;
+		}
+		if (g_hfill + 1 > GZM_HASH_REBUILD)
+			gzm_hash_rebuild();
+		gzm_hash_put((uintptr_t)r, idx);
+		g_live++;
+	}
+	e = &g_reg[idx];
+	e->ring = r;
+	e->msl = msl;
+	e->created_ns = now;
+	e->tid = tid;
+	memcpy(e->name, name, sizeof(e->name));
+	rte_spinlock_unlock(&g_lock);
+}
+
+/* Forgets p if it is a registered ring; called before its memory is freed. */
+static void
+gzm_reg_forget(const void *p)
+{
+	uint32_t slot;
+
+	if (p == NULL || !gzm_hash_probe((uintptr_t)p))
+		return;
+	rte_spinlock_lock(&g_lock);
+	slot = gzm_hash_slot((uintptr_t)p);
+	if (slot != GZM_IDX_NONE)
+		gzm_reg_remove_slot(slot);
+	rte_spinlock_unlock(&g_lock);
+}
+
+/* ---- interposed DPDK functions ---- */
+
+int
+rte_ring_init(struct rte_ring *r, const char *name, unsigned int count, unsigned int flags)
+{
+	gzm_ring_init_t fn = GZM_REAL(gzm_real_ring_init, "rte_ring_init");
+	int rc;
+
+	if (fn == NULL)
+		return -ENOSYS;
+	rc = fn(r, name, count, flags);
+	if (rc == 0 && r != NULL)
+		gzm_reg_add(r);
+	return rc;
+}
+
+void
+rte_ring_free(struct rte_ring *r)
+{
+	gzm_ring_free_t fn = GZM_REAL(gzm_real_ring_free, "rte_ring_free");
+
+	/* like DPDK, a ring without a memzone is not freed here, so it stays recorded */
+	if (r != NULL && r->memzone != NULL)
+		gzm_reg_forget(r);
+	if (fn != NULL)
+		fn(r);
+}
+
+void
+rte_free(void *ptr)
+{
+	gzm_free_t fn = GZM_REAL(gzm_real_free, "rte_free");
+
+	gzm_reg_forget(ptr);
+	if (fn != NULL)
+		fn(ptr);
+}
+
+/* ---- reading rings (telemetry threads) ---- */
+
+struct gzm_ring_snap {
+	const char *name;
+	struct rte_ring *ring;
+	uint32_t capacity;
+	uint32_t count;
+	uint32_t flags;
+	pid_t tid;
+};
+
+/* True if every page of [p, p + len) is allocated; caller holds the mem read lock. */
+static bool
+gzm_mapped(struct rte_memseg_list *msl, const void *p, size_t len)
+{
+	uintptr_t base = (uintptr_t)msl->base_va;
+	uintptr_t a = (uintptr_t)p, b = a + len - 1;
+	uint64_t pg;
+
+	if (msl->page_sz == 0 || a < base || b < a || b - base >= msl->len)
+		return false;
+	for (pg = (a - base) / msl->page_sz; pg <= (b - base) / msl->page_sz; pg++)
+		if (rte_fbarray_is_used(&msl->memseg_arr, (unsigned int)pg) != 1)
+			return false;
+	return true;
+}
+
+/* Copies memory that may be gone: a fault becomes EFAULT, never a signal. */
+static int
+gzm_safe_copy(void *dst, const void *src, size_t len)
+{
+	struct iovec local = { .iov_base = dst, .iov_len = len };
+	struct iovec remote = { .iov_base = (void *)(uintptr_t)src, .iov_len = len };
+	ssize_t n;
+
+	n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+	if (n == (ssize_t)len)
+		return 0;
+	return n < 0 ? -errno : -EFAULT;
+}
+
+/*
+ * Reads one registered ring; g_lock and the mem read lock are held.
+ * Returns 0, -EINVAL when the memory no longer holds this ring (the entry
+ * is to be dropped), or another -errno when it could not be checked.
+ */
+static int
+gzm_ring_read(const struct gzm_ring_ent *e, struct gzm_ring_snap *sn)
+{
+	struct rte_ring copy;
+	const struct rte_ring *r = e->ring;
+	int rc;
+
+	if (e->msl != NULL) {
+		if (!gzm_mapped(e->msl, r, sizeof(*r)))
+			return -EINVAL;
+	} else {
+		rc = gzm_safe_copy(&copy, r, sizeof(copy));
+		if (rc < 0)
+			return rc == -EFAULT ? -EINVAL : rc;
+		r = &copy;
+	}
+	if (strncmp(r->name, e->name, sizeof(e->name)) != 0 ||
+	    !rte_is_power_of_2(r->size) || r->mask != r->size - 1 ||
+	    r->capacity > r->mask)
+		return -EINVAL;
+	sn->name = e->name;
+	sn->ring = e->ring;
+	sn->capacity = rte_ring_get_capacity(r);
+	sn->count = rte_ring_count(r);
+	sn->flags = (uint32_t)r->flags;
+	sn->tid = e->tid;
+	return 0;
+}
+
+typedef void (*gzm_ring_visit_t)(const struct gzm_ring_snap *sn, void *arg);
+
+/*
+ * Calls visit for every live ring that passes validation, in registry
+ * order; returns how many. Entries whose memory no longer holds their ring
+ * are dropped. Locks are taken per chunk: mem read lock first, then g_lock,
+ * the order every path keeps.
+ */
+static uint32_t
+gzm_rings_scan(gzm_ring_visit_t visit, void *arg)
+{
+	struct gzm_ring_snap sn;
+	uint32_t i = 0, end, hw, valid = 0, stale = 0;
+	uint32_t slot;
+	int rc;
+
+	do {
+		rte_mcfg_mem_read_lock();
+		rte_spinlock_lock(&g_lock);
+		hw = g_reg_hw;
+		for (end = RTE_MIN(i + GZM_SCAN_CHUNK, hw); i < end; i++) {
+			if (g_reg[i].ring == NULL)
+				continue;
+			rc = gzm_ring_read(&g_reg[i], &sn);
+			if (rc < 0) {
+				stale++;
+				slot = gzm_hash_slot((uintptr_t)g_reg[i].ring);
+				if (rc == -EINVAL && slot != GZM_IDX_NONE)
+					gzm_reg_remove_slot(slot);
+				continue;
+			}
+			valid++;
+			if (visit != NULL)
+				visit(&sn, arg);
+		}
+		rte_spinlock_unlock(&g_lock);
+		rte_mcfg_mem_read_unlock();
+	} while (i < hw);
+	__atomic_store_n(&g_stale, stale, __ATOMIC_RELAXED);
+	return valid;
+}
+
+/* ---- JSON size estimates (DPDK 22.11 escaping) ---- */
+
+static uint32_t
+gzm_json_str_len(const char *s)
+{
+	uint32_t n = 2;
+
+	for (; *s != '\0'; s++)
+		n += (*s == '"' || *s == '\\') ? 2 : 1;
+	return n + 1;	/* separator */
+}
+
+static uint32_t
+gzm_json_u64_len(uint64_t v)
+{
+	uint32_t n = 1;
+
+	while (v >= 10) {
+		v /= 10;
+		n++;
+	}
+	return n + 1;	/* separator */
+}
+
+/*
+ * 22.11 drops control characters and mis-indexes bytes >= 0x80 while
+ * escaping, so names are shown with such bytes replaced.
+ */
+static void
+gzm_printable(char *dst, size_t len, const char *src)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len && src[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)src[i];
+
+		dst[i] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
+	}
+	dst[i] = '\0';
+}
+
+/* ---- telemetry helpers ---- */
+
+/* Parses an optional page start; 0 or -EINVAL. */
+static int
+gzm_parse_start(const char *params, uint32_t *start)
+{
+	uint64_t v = 0;
+	const char *p;
+
+	*start = 0;
+	if (params == NULL || *params == '\0')
+		return 0;
+	for (p = params; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		v = v * 10 + (uint64_t)(*p - '0');
+		if (v > INT32_MAX)
+			return -EINVAL;
+	}
+	*start = (uint32_t)v;
+	return 0;
+}
+
+static void
+gzm_tel_free_all(struct rte_tel_data **arr, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		rte_tel_data_free(arr[i]);
+		arr[i] = NULL;
+	}
+}
+
+/* Allocates n arrays of the given types; 0 or -ENOMEM. */
+static int
+gzm_tel_alloc_arrays(struct rte_tel_data **arr, const enum rte_tel_value_type *types,
+		     unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		arr[i] = rte_tel_data_alloc();
+		if (arr[i] == NULL) {
+			gzm_tel_free_all(arr, i);
+			return -ENOMEM;
+		}
+		rte_tel_data_start_array(arr[i], types[i]);
+	}
+	return 0;
+}
+
+/* Hands the arrays to the dict, which frees them after the reply. */
+static void
+gzm_tel_add_arrays(struct rte_tel_data *d, struct rte_tel_data **arr,
+		   const char * const *keys, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (rte_tel_data_add_dict_container(d, keys[i], arr[i], 0) != 0)
+			rte_tel_data_free(arr[i]);
+		arr[i] = NULL;
+	}
+}
+
+static void
+gzm_tel_page_header(struct rte_tel_data *d, uint32_t total, uint32_t start, uint32_t shown)
+{
+	rte_tel_data_add_dict_u64(d, "total", total);
+	rte_tel_data_add_dict_u64(d, "start", start);
+	rte_tel_data_add_dict_int(d, "next",
+		(uint64_t)start + shown < total ? (int)(start + shown) : -1);
+}
+
+/* ---- mempools ---- */
+
+struct gzm_pool_stat {
+	uint32_t size;
+	uint32_t avail;
+	uint32_t in_use;
+	uint32_t common;
+	uint32_t cache;
+	uint32_t cache_size;
+};
+
+/*
+ * One pass with rte_mempool_avail_count's formula, so the fields agree:
+ * avail = min(size, common + cache), in_use = size - avail. lens, when
+ * given, receives every lcore's cache length.
+ */
+static void
+gzm_pool_stat(const struct rte_mempool *mp, struct gzm_pool_stat *st, uint32_t *lens)
+{
+	const struct rte_mempool_ops *ops;
+	uint64_t avail;
+	uint32_t k, len;
+	bool created;
+
+	memset(st, 0, sizeof(*st));
+	st->size = mp->size;
+	st->cache_size = mp->cache_size;
+	/* an unpopulated pool has no pool_data yet: get_count would crash */
+	created = (mp->flags & RTE_MEMPOOL_F_POOL_CREATED) != 0;
+	if (created && mp->ops_index >= 0 && mp->ops_index < RTE_MEMPOOL_MAX_OPS_IDX) {
+		/* rte_mempool_ops_get_count is not exported by the shared library */
+		ops = &rte_mempool_ops_table.ops[mp->ops_index];
+		if (ops->get_count != NULL)
+			st->common = ops->get_count(mp);
+	}
+	if (mp->cache_size != 0 && mp->local_cache != NULL) {
+		for (k = 0; k < RTE_MAX_LCORE; k++) {
+			len = mp->local_cache[k].len;
+			st->cache += len;
+			if (lens != NULL)
+				lens[k] = len;
+		}
+	}
+	avail = (uint64_t)st->common + st->cache;
+	st->avail = (uint32_t)RTE_MIN(avail, (uint64_t)st->size);
+	st->in_use = created ? st->size - st->avail : 0;
+}
+
+enum {
+	GZM_MP_NAME,
+	GZM_MP_SIZE,
+	GZM_MP_AVAIL,
+	GZM_MP_IN_USE,
+	GZM_MP_COMMON,
+	GZM_MP_CACHE,
+	GZM_MP_CACHE_SIZE,
+	GZM_MP_NB,
+};
+
+static const char * const gzm_mp_keys[GZM_MP_NB] = {
+	"name", "size", "avail", "in_use", "common", "cache", "cache_size",
+};
+
+static const enum rte_tel_value_type gzm_mp_types[GZM_MP_NB] = {
+	RTE_TEL_STRING_VAL, RTE_TEL_U64_VAL, RTE_TEL_U64_VAL, RTE_TEL_U64_VAL,
+	RTE_TEL_U64_VAL, RTE_TEL_U64_VAL, RTE_TEL_U64_VAL,
+};
+
+struct gzm_mp_page {
+	struct rte_tel_data *arr[GZM_MP_NB];
+	uint32_t start;
+	uint32_t index;		/* pools walked so far */
+	uint32_t shown;
+	uint32_t bytes;
+	bool full;
+};
+
+static void
+gzm_mp_page_visit(struct rte_mempool *mp, void *arg)
+{
+	struct gzm_mp_page *pg = arg;
+	struct gzm_pool_stat st;
+	char name[RTE_MEMPOOL_NAMESIZE];
+	uint32_t cost;
+
+	if (pg->index++ < pg->start || pg->full)
+		return;
+	gzm_printable(name, sizeof(name), mp->name);
+	gzm_pool_stat(mp, &st, NULL);
+	cost = gzm_json_str_len(name) + gzm_json_u64_len(st.size) +
+		gzm_json_u64_len(st.avail) + gzm_json_u64_len(st.in_use) +
+		gzm_json_u64_len(st.common) + gzm_json_u64_len(st.cache) +
+		gzm_json_u64_len(st.cache_size);
+	if (pg->shown == GZM_MEMPOOL_PAGE || pg->bytes + cost > GZM_REPLY_BUDGET) {
+		pg->full = true;
+		return;
+	}
+	pg->bytes += cost;
+	pg->shown++;
+	rte_tel_data_add_array_string(pg->arr[GZM_MP_NAME], name);
+	rte_tel_data_add_array_u64(pg->arr[GZM_MP_SIZE], st.size);
+	rte_tel_data_add_array_u64(pg->arr[GZM_MP_AVAIL], st.avail);
+	rte_tel_data_add_array_u64(pg->arr[GZM_MP_IN_USE], st.in_use);
+	rte_tel_data_add_array_u64(pg->arr[GZM_MP_COMMON], st.common);
+	rte_tel_data_add_array_u64(pg->arr[GZM_MP_CACHE], st.cache);
+	rte_tel_data_add_array_u64(pg->arr[GZM_MP_CACHE_SIZE], st.cache_size);
+}
+
+static int
+gzm_cmd_mempools(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
+{
+	struct gzm_mp_page pg;
+
+	memset(&pg, 0, sizeof(pg));
+	if (gzm_parse_start(params, &pg.start) < 0)
+		return -EINVAL;
+	if (gzm_tel_alloc_arrays(pg.arr, gzm_mp_types, GZM_MP_NB) < 0)
+		return -ENOMEM;
+	rte_mempool_walk(gzm_mp_page_visit, &pg);
+
+	rte_tel_data_start_dict(d);
+	gzm_tel_page_header(d, pg.index, pg.start, pg.shown);
+	gzm_tel_add_arrays(d, pg.arr, gzm_mp_keys, GZM_MP_NB);
+	return 0;
+}
+
+struct gzm_mp_find {
+	const char *name;
+	bool found;
+	char shown[RTE_MEMPOOL_NAMESIZE];
+	struct gzm_pool_stat st;
+	uint32_t lens[RTE_MAX_LCORE];
+};
+
+static void
+gzm_mp_find_visit(struct rte_mempool *mp, void *arg)
+{
+	struct gzm_mp_find *f = arg;
+
+	if (f->found || strcmp(mp->name, f->name) != 0)
+		return;
+	f->found = true;
+	gzm_printable(f->shown, sizeof(f->shown), mp->name);
+	gzm_pool_stat(mp, &f->st, f->lens);
+}
+
+static int
+gzm_cmd_mempool(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
+{
+	static const enum rte_tel_value_type types[2] = { RTE_TEL_U64_VAL, RTE_TEL_U64_VAL };
+	static const char * const keys[2] = { "lcore", "len" };
+	struct rte_tel_data *arr[2];
+	struct gzm_mp_find f;
+	uint32_t k;
+
+	if (params == NULL || *params == '\0')
+		return -EINVAL;
+	memset(&f, 0, sizeof(f));
+	f.name = params;
+	/* matched inside the walk: the pool cannot be freed while it is read */
+	rte_mempool_walk(gzm_mp_find_visit, &f);
+	if (!f.found)
+		return -ENOENT;
+	if (gzm_tel_alloc_arrays(arr, types, 2) < 0)
+		return -ENOMEM;
+	for (k = 0; k < RTE_MAX_LCORE; k++) {
+		if (f.lens[k] == 0)
+			continue;
+		rte_tel_data_add_array_u64(arr[0], k);
+		rte_tel_data_add_array_u64(arr[1], f.lens[k]);
+	}
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "name", f.shown);
+	rte_tel_data_add_dict_u64(d, "size", f.st.size);
+	rte_tel_data_add_dict_u64(d, "avail", f.st.avail);
+	rte_tel_data_add_dict_u64(d, "in_use", f.st.in_use);
+	rte_tel_data_add_dict_u64(d, "common", f.st.common);
+	rte_tel_data_add_dict_u64(d, "cache", f.st.cache);
+	rte_tel_data_add_dict_u64(d, "cache_size", f.st.cache_size);
+	gzm_tel_add_arrays(d, arr, keys, 2);
+	return 0;
+}
+
+/* ---- rings ---- */
+
+enum {
+	GZM_RG_NAME,
+	GZM_RG_CAPACITY,
+	GZM_RG_COUNT,
+	GZM_RG_TID,
+	GZM_RG_FLAGS,
+	GZM_RG_ADDR,
+	GZM_RG_NB,
+};
+
+static const char * const gzm_rg_keys[GZM_RG_NB] = {
+	"name", "capacity", "count", "tid", "flags", "addr",
+};
+
+static const enum rte_tel_value_type gzm_rg_types[GZM_RG_NB] = {
+	RTE_TEL_STRING_VAL, RTE_TEL_U64_VAL, RTE_TEL_U64_VAL, RTE_TEL_U64_VAL,
+	RTE_TEL_U64_VAL, RTE_TEL_STRING_VAL,
+};
+
+struct gzm_rg_page {
+	struct rte_tel_data *arr[GZM_RG_NB];
+	uint32_t start;
+	uint32_t index;		/* valid rings seen so far */
+	uint32_t shown;
+	uint32_t bytes;
+	bool full;
+};
+
+static void
+gzm_rg_page_visit(const struct gzm_ring_snap *sn, void *arg)
+{
+	struct gzm_rg_page *pg = arg;
+	char name[RTE_RING_NAMESIZE];
+	char addr[GZM_ADDR_LEN];
+	uint32_t cost;
+
+	if (pg->index++ < pg->start || pg->full)
+		return;
+	gzm_printable(name, sizeof(name), sn->name);
+	snprintf(addr, sizeof(addr), "0x%" PRIxPTR, (uintptr_t)sn->ring);
+	cost = gzm_json_str_len(name) + gzm_json_u64_len(sn->capacity) +
+		gzm_json_u64_len(sn->count) + gzm_json_u64_len((uint64_t)sn->tid) +
+		gzm_json_u64_len(sn->flags) + gzm_json_str_len(addr);
+	if (pg->shown == GZM_RING_PAGE || pg->bytes + cost > GZM_REPLY_BUDGET) {
+		pg->full = true;
+		return;
+	}
+	pg->bytes += cost;
+	pg->shown++;
+	rte_tel_data_add_array_string(pg->arr[GZM_RG_NAME], name);
+	rte_tel_data_add_array_u64(pg->arr[GZM_RG_CAPACITY], sn->capacity);
+	rte_tel_data_add_array_u64(pg->arr[GZM_RG_COUNT], sn->count);
+	rte_tel_data_add_array_u64(pg->arr[GZM_RG_TID], (uint64_t)sn->tid);
+	rte_tel_data_add_array_u64(pg->arr[GZM_RG_FLAGS], sn->flags);
+	rte_tel_data_add_array_string(pg->arr[GZM_RG_ADDR], addr);
+}
+
+static int
+gzm_cmd_rings(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
+{
+	struct gzm_rg_page pg;
+	uint32_t total;
+
+	memset(&pg, 0, sizeof(pg));
+	if (gzm_parse_start(params, &pg.start) < 0)
+		return -EINVAL;
+	if (gzm_tel_alloc_arrays(pg.arr, gzm_rg_types, GZM_RG_NB) < 0)
+		return -ENOMEM;
+	total = gzm_rings_scan(gzm_rg_page_visit, &pg);
+
+	rte_tel_data_start_dict(d);
+	gzm_tel_page_header(d, total, pg.start, pg.shown);
+	gzm_tel_add_arrays(d, pg.arr, gzm_rg_keys, GZM_RG_NB);
+	return 0;
+}
+
+/* ---- info ---- */
+
+static void
+gzm_mp_count_visit(struct rte_mempool *mp __rte_unused, void *arg)
+{
+	(*(uint32_t *)arg)++;
+}
+
+static int
+gzm_cmd_info(const char *cmd __rte_unused, const char *params __rte_unused,
+	     struct rte_tel_data *d)
+{
+	uint32_t rings, pools = 0;
+
+	rings = gzm_rings_scan(NULL, NULL);
+	rte_mempool_walk(gzm_mp_count_visit, &pools);
+
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "version", GZM_VERSION);
+	rte_tel_data_add_dict_u64(d, "rings", rings);
+	rte_tel_data_add_dict_u64(d, "rings_dropped",
+				  __atomic_load_n(&g_dropped, __ATOMIC_RELAXED));
+	rte_tel_data_add_dict_u64(d, "rings_stale",
+				  __atomic_load_n(&g_stale, __ATOMIC_RELAXED));
+	rte_tel_data_add_dict_u64(d, "mempools", pools);
+	rte_tel_data_add_dict_u64(d, "ring_page", GZM_RING_PAGE);
+	rte_tel_data_add_dict_u64(d, "mempool_page", GZM_MEMPOOL_PAGE);
+	return 0;
+}
+
+/* ---- constructor ---- */
+
+static const struct {
+	const char *cmd;
+	telemetry_cb fn;
+	const char *help;
+} gzm_cmds[] = {
+	{ "/gzmem/info", gzm_cmd_info,
+	  "gzmem preload: version, ring registry counters, page sizes. No parameters" },
+	{ "/gzmem/mempools", gzm_cmd_mempools,
+	  "gzmem preload: occupancy of every mempool, one page. Parameter: start index" },
+	{ "/gzmem/mempool", gzm_cmd_mempool,
+	  "gzmem preload: occupancy and per-lcore cache of one mempool. Parameter: name" },
+	{ "/gzmem/rings", gzm_cmd_rings,
+	  "gzmem preload: every live ring with its count, one page. Parameter: start index" },
+};
+
+static void __attribute__((constructor))
+gzm_init(void)
+{
+	bool debug = getenv("GZMEM_PRELOAD_DEBUG") != NULL;
+	unsigned int i;
+	int rc;
+
+	/* resolve now, so the hooks rarely need dlsym */
+	GZM_REAL(gzm_real_ring_init, "rte_ring_init");
+	GZM_REAL(gzm_real_ring_free, "rte_ring_free");
+	GZM_REAL(gzm_real_free, "rte_free");
+
+	for (i = 0; i < RTE_DIM(gzm_cmds); i++) {
+		rc = rte_telemetry_register_cmd(gzm_cmds[i].cmd, gzm_cmds[i].fn,
+						gzm_cmds[i].help);
+		if (rc != 0 && debug)
+			fprintf(stderr, "libgzmem: cannot register %s: %s\n",
+				gzm_cmds[i].cmd, strerror(rc < 0 ? -rc : rc));
+	}
+	if (debug)
+		fprintf(stderr, "libgzmem: loaded (pid %d)\n", (int)getpid());
+}
