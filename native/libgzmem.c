@@ -881,9 +881,9 @@ static const struct {
 static void __attribute__((constructor))
 gzm_init(void)
 {
-	bool debug = getenv("GZMEM_PRELOAD_DEBUG") != NULL;
-	unsigned int i;
-	int rc;
+	const char *failed = NULL;
+	unsigned int i, ok = 0;
+	int rc, err = 0;
 
 	/* resolve now, so the hooks rarely need dlsym */
 	GZM_REAL(gzm_real_ring_init, "rte_ring_init");
@@ -893,10 +893,21 @@ gzm_init(void)
 	for (i = 0; i < RTE_DIM(gzm_cmds); i++) {
 		rc = rte_telemetry_register_cmd(gzm_cmds[i].cmd, gzm_cmds[i].fn,
 						gzm_cmds[i].help);
-		if (rc != 0 && debug)
-			fprintf(stderr, "libgzmem: cannot register %s: %s\n",
-				gzm_cmds[i].cmd, strerror(rc < 0 ? -rc : rc));
+		if (rc == 0) {
+			ok++;
+		} else if (failed == NULL) {
+			failed = gzm_cmds[i].cmd;
+			err = rc < 0 ? -rc : rc;
+		}
 	}
-	if (debug)
-		fprintf(stderr, "libgzmem: loaded (pid %d)\n", (int)getpid());
+	/* a host process never hears from us unless asked */
+	if (getenv("GZMEM_PRELOAD_DEBUG") == NULL)
+		return;
+	if (failed != NULL)
+		fprintf(stderr, "libgzmem: pid %d: %u of %u telemetry commands registered,"
+			" %s failed: %s\n", (int)getpid(), ok, (unsigned int)RTE_DIM(gzm_cmds),
+			failed, strerror(err));
+	else
+		fprintf(stderr, "libgzmem: pid %d: %u telemetry commands registered\n",
+			(int)getpid(), ok);
 }
