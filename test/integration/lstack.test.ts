@@ -1,0 +1,89 @@
+// `gzmem lstack show` on gzload started with an lstack.conf, against gzload's in-process truth.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Snapshot } from '../../src/model/snapshot.js';
+import { gzmem, hugepagesMissing, startGzload, stop, type DpdkProc } from '../helpers/dpdk.js';
+
+interface Truth {
+  stacks: { id: number; tid: number; cpu: number; name: string; held: number; pool: string }[];
+  pools: { name: string; size: number; in_use: number; elt_size: number; header_size: number; trailer_size: number }[];
+  memzones: { name: string; len: number }[];
+}
+
+const skip = hugepagesMissing();
+const dir = mkdtempSync(join(tmpdir(), 'gzmem-lstack-'));
+const conf = join(dir, 'lstack.conf');
+const ip = '192.0.2.9';
+let gz: DpdkProc | undefined;
+let truth: Truth;
+
+before(async () => {
+  if (skip) return;
+  writeFileSync(conf, `# gazelle-style config for gzload\ndpdk_args=["--file-prefix", "x"]\ntcp_conn_count = 40\nmbuf_count_per_conn = 20\nnic_rxqueue_size = 256\nnic_txqueue_size = 128\nnum_cpus="1,2"\nhost_addr="${ip}"\n`);
+  gz = await startGzload({
+    eal: ['--lcores', '0@0,1@1,2@1'],
+    app: ['--stacks', '2', '--tcp_conn_count', '40', '--mbuf_count_per_conn', '20', '--nic_rxqueue_size', '256', '--nic_txqueue_size', '128', '--pattern', 'steady', '--hold', '3'],
+    env: { LSTACK_CONF_PATH: conf },
+  });
+  await new Promise((r) => setTimeout(r, 400));
+  gz.send!('pause');
+  await gz.nextLine!();
+  gz.send!('truth');
+  truth = JSON.parse(await gz.nextLine!()) as Truth;
+});
+after(async () => {
+  await stop(gz);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('found by the host_addr of its lstack.conf; per-stack figures equal the in-process truth', { skip }, async () => {
+  const r = await gzmem(['lstack', 'show', ip, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const s = JSON.parse(r.stdout) as Snapshot;
+  const view = s.lstack![0]!;
+  assert.equal(view.pid, gz!.pid);
+  assert.equal(view.params.confPath, conf);
+  assert.equal(view.params.tcpConnCount, 40);
+  assert.equal(view.params.expectedMbufsPerStack, 40 * 20 + 256 + 128 + 4096 + 1024);
+  assert.deepEqual(view.notes, []);
+  assert.equal(view.stacks.length, truth.stacks.length);
+  for (const t of truth.stacks) {
+    const v = view.stacks.find((x) => x.tid === t.tid)!;
+    assert.equal(v.name, t.name);
+    assert.equal(v.cpu, t.cpu);
+    assert.equal(v.mbufs, view.params.expectedMbufsPerStack);
+    assert.equal(v.mbufsInUse, t.held);
+    // Ground truth: the memzones the process itself lists, owned by this stack's pools or tid.
+    const pools = truth.pools.filter((p) => p.name === t.pool || p.name === `rpc_pool_${t.tid}`);
+    const owned = truth.memzones.filter((z) => z.name.endsWith(`_${t.tid}`) || pools.some((p) => z.name === `MP_${p.name}` || z.name === `RG_MP_${p.name}` || z.name.startsWith(`MP_${p.name}_`)));
+    assert.equal(v.totalBytes, owned.reduce((a, z) => a + z.len, 0));
+    const free = pools.reduce((a, p) => a + (p.size - p.in_use) * (p.elt_size + p.header_size + p.trailer_size), 0);
+    assert.equal(v.freeBytes, free);
+    assert.equal(v.usedBytes, v.totalBytes - free);
+  }
+});
+
+test('by pid, to the terminal and to a file (-m <file>), and as CSV', { skip }, async () => {
+  const t = await gzmem(['lstack', 'show', String(gz!.pid), '-m']);
+  assert.equal(t.code, 0, t.stderr);
+  assert.match(t.stdout, /TOTAL_MEM\s+USED_MEM\s+FREE_MEM\s+MEM_USAGE/);
+  for (const s of truth.stacks) assert.match(t.stdout, new RegExp(`${s.name}\\s+${s.tid}\\s+${s.cpu}\\s`));
+  const file = join(dir, 'out.txt');
+  const f = await gzmem(['lstack', 'show', String(gz!.pid), '-m', file]);
+  assert.equal(f.code, 0, f.stderr);
+  assert.equal(readFileSync(file, 'utf8'), t.stdout);
+  const c = await gzmem(['lstack', 'show', String(gz!.pid), '--csv']);
+  const rows = c.stdout.trim().split('\n');
+  assert.equal(rows.length, 1 + truth.stacks.length);
+  assert.match(rows[0]!, /^pid,stack,name,tid,cpu_id,total_mem,used_mem,free_mem,mem_usage/);
+});
+
+test('an address no process has', { skip }, async () => {
+  const r = await gzmem(['lstack', 'show', '192.0.2.250']);
+  assert.equal(r.code, 3);
+  assert.match(r.stderr, /no gazelle process with host_addr 192\.0\.2\.250/);
+});
