@@ -41,8 +41,10 @@
 
 #define GZM_VERSION 1
 
-/* registry slots; a freed ring's slot is reused */
+/* registry slots; a freed ring's slot is reused (tests build it smaller) */
+#ifndef GZM_REG_MAX
 #define GZM_REG_MAX 65536u
+#endif
 /* open addressing, at most half full of live keys */
 #define GZM_HASH_SIZE (2 * GZM_REG_MAX)
 #define GZM_HASH_MASK (GZM_HASH_SIZE - 1)
@@ -51,6 +53,7 @@
 #define GZM_KEY_EMPTY ((uintptr_t)0)
 #define GZM_KEY_TOMB ((uintptr_t)1)
 #define GZM_IDX_NONE UINT32_MAX
+_Static_assert((GZM_REG_MAX & (GZM_REG_MAX - 1)) == 0, "GZM_REG_MAX must be a power of two");
 
 /* entries validated per hold of the locks, so ring creation never waits long */
 #define GZM_SCAN_CHUNK 256u
@@ -62,7 +65,9 @@
  * not fit; pages also stop when their JSON estimate reaches this budget,
  * leaving room for the keys and the {"/cmd": ...} wrapper.
  */
+#ifndef GZM_REPLY_BUDGET
 #define GZM_REPLY_BUDGET (16384u - 1024u)
+#endif
 
 #define GZM_ADDR_LEN 24
 
@@ -89,14 +94,13 @@ static struct gzm_ring_ent g_reg[GZM_REG_MAX];
 static uint32_t g_reg_hw;		/* slots ever used */
 static uint32_t g_free_idx[GZM_REG_MAX];
 static uint32_t g_nb_free;
-static uint32_t g_live;
 static uint64_t g_dropped;		/* atomic: rings not recorded, registry full */
 static uint32_t g_stale;		/* atomic: failed validation at the last scan */
 
 static uintptr_t g_hkey[GZM_HASH_SIZE];
 static uint32_t g_hidx[GZM_HASH_SIZE];
 static uint32_t g_hfill;		/* non-empty slots, tombstones included */
-/* odd while the table is rebuilt: rte_free's lock-free probe then retries */
+/* odd while the table is rebuilt: rte_free's lock-free probe then takes the lock */
 static uint32_t g_hseq;
 
 /* ---- real functions ---- */
@@ -133,6 +137,9 @@ gzm_hash_slot(uintptr_t key)
 	uint32_t n;
 	uintptr_t k;
 
+	/* the marker values would match empty or deleted slots */
+	if (key <= GZM_KEY_TOMB)
+		return GZM_IDX_NONE;
 	for (n = 0; n < GZM_HASH_SIZE; n++, h = (h + 1) & GZM_HASH_MASK) {
 		k = __atomic_load_n(&g_hkey[h], __ATOMIC_RELAXED);
 		if (k == key)
@@ -165,7 +172,7 @@ gzm_hash_put(uintptr_t key, uint32_t idx)
 	__atomic_store_n(&g_hkey[h], key, __ATOMIC_RELAXED);
 }
 
-/* Drops every tombstone; lock-free readers see the odd sequence and retry. */
+/* Drops every tombstone; lock-free probes see the odd sequence and take the lock. */
 static void
 gzm_hash_rebuild(void)
 {
@@ -237,7 +244,6 @@ gzm_reg_remove_slot(uint32_t slot)
 	__atomic_store_n(&g_hkey[slot], GZM_KEY_TOMB, __ATOMIC_RELAXED);
 	memset(&g_reg[idx], 0, sizeof(g_reg[idx]));
 	g_free_idx[g_nb_free++] = idx;
-	g_live--;
 }
 
 /* Records a ring rte_ring_init just set up; re-initialised rings are updated in place. */
@@ -273,7 +279,6 @@ gzm_reg_add(struct rte_ring *r)
 		if (g_hfill + 1 > GZM_HASH_REBUILD)
 			gzm_hash_rebuild();
 		gzm_hash_put((uintptr_t)r, idx);
-		g_live++;
 	}
 	e = &g_reg[idx];
 	e->ring = r;
@@ -310,7 +315,7 @@ rte_ring_init(struct rte_ring *r, const char *name, unsigned int count, unsigned
 	if (fn == NULL)
 		return -ENOSYS;
 	rc = fn(r, name, count, flags);
-	if (rc == 0 && r != NULL)
+	if (rc == 0 && (uintptr_t)r > GZM_KEY_TOMB)
 		gzm_reg_add(r);
 	return rc;
 }
