@@ -1,0 +1,123 @@
+// libgzmem.so preloaded into real DPDK processes: exact occupancy and every ring, against the
+// processes' own counts; the attach reader compared with it at rest and under traffic.
+
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import type { Snapshot } from '../../src/model/snapshot.js';
+import { ROOT } from '../helpers/fixtures.js';
+import { gzmem, hugepagesMissing, startGzload, startTestpmd, stop, type DpdkProc } from '../helpers/dpdk.js';
+
+const PRELOAD = join(ROOT, 'native', 'build', 'libgzmem.so');
+const skip = hugepagesMissing();
+const started: DpdkProc[] = [];
+after(async () => { for (const p of started) await stop(p); });
+
+async function show(target: string): Promise<Snapshot['processes'][number]> {
+  const r = await gzmem(['show', target, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  return (JSON.parse(r.stdout) as Snapshot).processes[0]!;
+}
+
+interface Truth {
+  stacks: { tid: number }[];
+  pools: { name: string; size: number; avail: number; in_use: number; cache_len: { lcore: number; len: number }[] }[];
+  rings: { name: string; capacity: number; count: number }[];
+}
+
+async function truthOf(gz: DpdkProc, pause: boolean): Promise<Truth> {
+  if (pause) {
+    gz.send!('pause');
+    await gz.nextLine!();
+  }
+  gz.send!('truth');
+  return JSON.parse(await gz.nextLine!()) as Truth;
+}
+
+let gz: DpdkProc;
+
+test('gzload at rest: every pool and every ring exactly as counted in-process; attach agrees exactly', { skip }, async () => {
+  gz = await startGzload({ eal: ['--lcores', '0@0,1@1,2@1'], app: ['--stacks', '2', '--tcp_conn_count', '50', '--pattern', 'slow'], env: { LD_PRELOAD: PRELOAD } });
+  started.push(gz);
+  await new Promise((r) => setTimeout(r, 600));
+  const truth = await truthOf(gz, true);
+  const p = await show(String(gz.pid));
+  assert.equal(p.sources.find((s) => s.name === 'preload')?.ok, true);
+  for (const t of truth.pools) {
+    const o = p.mempools.find((m) => m.name === t.name)?.occupancy;
+    assert.equal(o?.source, 'preload', t.name);
+    assert.equal(o?.inUse, t.in_use, t.name);
+    assert.equal(o?.cacheAvail, t.cache_len.reduce((a, c) => a + c.len, 0), t.name);
+    const attach = o?.checks.find((c) => c.source === 'attach');
+    assert.equal(attach?.inUse, t.in_use, `attach at rest, ${t.name}`);
+    assert.equal(o?.agrees, true);
+  }
+  const rings = new Map(p.rings.map((r) => [r.name, r]));
+  assert.equal(truth.rings.length, 2 * 2 * 50);
+  for (const t of truth.rings) {
+    const r = rings.get(t.name);
+    assert.ok(r, `ring ${t.name} listed`);
+    assert.equal(r.count, t.count, t.name);
+    assert.equal(r.capacity, t.capacity, t.name);
+    assert.equal(r.memzone, null, 'connection rings are rte_malloc memory');
+    assert.ok(truth.stacks.some((s) => s.tid === r.creatorTid), 'created by a stack thread');
+  }
+  // slow pattern: receive rings are full.
+  assert.ok(truth.rings.filter((r) => r.name.startsWith('sock_recv')).every((r) => r.count === r.capacity));
+});
+
+test('gzload under traffic: attach stays within the cache bound of the preload', { skip }, async () => {
+  gz.send!('pattern burst 8');
+  await gz.nextLine!();
+  gz.send!('resume');
+  await gz.nextLine!();
+  for (let i = 0; i < 5; i++) {
+    const p = await show(String(gz.pid));
+    for (const m of p.mempools) {
+      const o = m.occupancy!;
+      const attach = o.checks.find((c) => c.source === 'attach')!;
+      assert.ok(Math.abs(attach.inUse - o.inUse) <= o.tolerance, `${m.name}: preload ${o.inUse} attach ${attach.inUse} tolerance ${o.tolerance}`);
+      assert.equal(o.agrees, true);
+    }
+  }
+});
+
+test('3,200 per-connection rings are all listed, once each', { skip }, async () => {
+  const big = await startGzload({ app: ['--stacks', '1', '--tcp_conn_count', '1600', '--mbuf_count_per_conn', '1', '--pattern', 'steady', '--hold', '1'], env: { LD_PRELOAD: PRELOAD } });
+  started.push(big);
+  await new Promise((r) => setTimeout(r, 300));
+  const truth = await truthOf(big, true);
+  const p = await show(String(big.pid));
+  const names = p.rings.map((r) => r.name);
+  assert.equal(new Set(names).size, names.length, 'no ring twice');
+  const conn = names.filter((n) => n.startsWith('sock_'));
+  assert.equal(conn.length, 3200);
+  const counts = new Map(p.rings.map((r) => [r.name, r.count]));
+  assert.ok(truth.rings.every((t) => counts.get(t.name) === t.count));
+  await stop(big);
+});
+
+test('testpmd with the preload: mb_pool_0 in use = size - common_pool_count - total_cache_count (dump_mempool)', { skip }, async () => {
+  const tp = await startTestpmd({ interactive: true, mbufs: 16384, env: { LD_PRELOAD: PRELOAD } });
+  started.push(tp);
+  await tp.console!('start');
+  await new Promise((r) => setTimeout(r, 500));
+  await tp.console!('stop');
+  const dump = await tp.console!('dump_mempool');
+  const field = (name: string) => Number(new RegExp(`${name}=(\\d+)`).exec(dump)![1]);
+  const expected = field('size') - field('common_pool_count') - field('total_cache_count');
+  const p = await show(String(tp.pid));
+  const o = p.mempools.find((m) => m.name === 'mb_pool_0')!.occupancy!;
+  assert.equal(o.source, 'preload');
+  assert.equal(o.inUse, expected);
+  assert.equal(o.checks.find((c) => c.source === 'attach')?.inUse, expected);
+  assert.ok(p.rings.some((r) => r.name === 'MP_mb_pool_0'));
+});
+
+test('the preload does not break a program that is not a DPDK one', () => {
+  for (const cmd of [['/bin/true'], ['sh', '-c', 'echo ok'], [process.execPath, '-e', 'process.exit(0)']]) {
+    const r = spawnSync(cmd[0]!, cmd.slice(1), { env: { ...process.env, LD_PRELOAD: PRELOAD }, encoding: 'utf8', timeout: 20000 });
+    assert.equal(r.status, 0, `${cmd.join(' ')}: ${r.stderr}`);
+  }
+});
