@@ -6,10 +6,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Snapshot } from '../../src/model/snapshot.js';
+import { ROOT } from '../helpers/fixtures.js';
 import { gzmem, hugepagesMissing, startGzload, stop, type DpdkProc } from '../helpers/dpdk.js';
 
 interface Truth {
   stacks: { id: number; tid: number; cpu: number; name: string; held: number; pool: string }[];
+  rings: { name: string; capacity: number; count: number }[];
   pools: { name: string; size: number; in_use: number; elt_size: number; header_size: number; trailer_size: number }[];
   memzones: { name: string; len: number }[];
 }
@@ -27,7 +29,8 @@ before(async () => {
   gz = await startGzload({
     eal: ['--lcores', '0@0,1@1,2@1'],
     app: ['--stacks', '2', '--tcp_conn_count', '40', '--mbuf_count_per_conn', '20', '--nic_rxqueue_size', '256', '--nic_txqueue_size', '128', '--pattern', 'steady', '--hold', '3'],
-    env: { LSTACK_CONF_PATH: conf },
+    // With the preload, as gazelle users run it: LD_PRELOAD="libgzmem.so liblstack.so".
+    env: { LSTACK_CONF_PATH: conf, LD_PRELOAD: join(ROOT, 'native', 'build', 'libgzmem.so') },
   });
   await new Promise((r) => setTimeout(r, 400));
   gz.send!('pause');
@@ -57,10 +60,15 @@ test('found by the host_addr of its lstack.conf; per-stack figures equal the in-
     assert.equal(v.cpu, t.cpu);
     assert.equal(v.mbufs, view.params.expectedMbufsPerStack);
     assert.equal(v.mbufsInUse, t.held);
+    // Its connection rings (rte_malloc memory, created by the stack thread) are counted with it.
+    const rings = truth.rings.filter((r) => r.name.startsWith(`sock_recv_${t.id}_`) || r.name.startsWith(`sock_send_${t.id}_`));
+    assert.equal(v.rings.count, 2 * 40);
+    assert.equal(v.rings.count, rings.length);
+    assert.equal(v.rings.entries, rings.reduce((a, r) => a + r.count, 0));
     // Ground truth: the memzones the process itself lists, owned by this stack's pools or tid.
     const pools = truth.pools.filter((p) => p.name === t.pool || p.name === `rpc_pool_${t.tid}`);
     const owned = truth.memzones.filter((z) => z.name.endsWith(`_${t.tid}`) || pools.some((p) => z.name === `MP_${p.name}` || z.name === `RG_MP_${p.name}` || z.name.startsWith(`MP_${p.name}_`)));
-    assert.equal(v.totalBytes, owned.reduce((a, z) => a + z.len, 0));
+    assert.equal(v.totalBytes, owned.reduce((a, z) => a + z.len, 0) + v.rings.bytes);
     const free = pools.reduce((a, p) => a + (p.size - p.in_use) * (p.elt_size + p.header_size + p.trailer_size), 0);
     assert.equal(v.freeBytes, free);
     assert.equal(v.usedBytes, v.totalBytes - free);
