@@ -1,74 +1,96 @@
-// What gzmem costs the application: gzload's packet rate (net_null rx on its stack thread) with and
-// without the preload library, and while gzmem samples it at 10 Hz. Runs are interleaved
-// (A B C D, repeated) so machine noise falls on every mode alike; figures are ratios to mode A.
-// Run: node --import tsx bench/overhead.ts [seconds per run] [rounds]
+// What gzmem costs the application, measured on gzload's packet rate (net_null rx on its stack
+// thread), as ratios from one run:
+//  1. sampling: in ONE gzload process, alternate windows with gzmem sampling at 10 Hz and without;
+//     ratio = median rate with / median rate without. Same process, so placement noise cancels.
+//     Done for both modes: with the preload, and without it (attach reader).
+//  2. the preload's presence: gzload processes with and without it, interleaved; ratio of medians.
+// Run: node --import tsx bench/overhead.ts [window seconds] [windows] [process rounds]
 
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { liveHost } from '../src/collect/host.js';
 import { readTarget } from '../src/snapshot.js';
 import { ROOT } from '../test/helpers/fixtures.js';
-import { startGzload, stop } from '../test/helpers/dpdk.js';
+import { startGzload, stop, type DpdkProc } from '../test/helpers/dpdk.js';
 
-const seconds = Number(process.argv[2] ?? 3);
-const rounds = Number(process.argv[3] ?? 4);
+const windowSec = Number(process.argv[2] ?? 1);
+const windows = Number(process.argv[3] ?? 20);
+const rounds = Number(process.argv[4] ?? 6);
 const PRELOAD = join(ROOT, 'native', 'build', 'libgzmem.so');
 if (!existsSync(PRELOAD)) throw new Error('build native/ first (make -C native)');
 
-interface Mode { label: string; preload: boolean; sampleHz: number }
-const modes: Mode[] = [
-  { label: 'A plain', preload: false, sampleHz: 0 },
-  { label: 'B preload', preload: true, sampleHz: 0 },
-  { label: 'C preload + gzmem 10 Hz', preload: true, sampleHz: 10 },
-  { label: 'D attach (gzmem 10 Hz, no preload)', preload: false, sampleHz: 10 },
-];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const mpps = (x: number) => (x / 1e6).toFixed(2);
 
-async function packets(send: (l: string) => void, next: () => Promise<string>): Promise<number> {
-  send('truth');
-  return (JSON.parse(await next()) as { ipackets: number }).ipackets;
+async function packets(gz: DpdkProc): Promise<number> {
+  gz.send!('truth');
+  return (JSON.parse(await gz.nextLine!()) as { ipackets: number }).ipackets;
 }
 
-async function run(mode: Mode): Promise<{ rate: number; samples: number }> {
-  const gz = await startGzload({ app: ['--stacks', '1', '--pattern', 'steady'], env: mode.preload ? { LD_PRELOAD: PRELOAD } : {} });
+async function start(preload: boolean): Promise<DpdkProc> {
+  const gz = await startGzload({ app: ['--stacks', '1', '--pattern', 'steady'], env: preload ? { LD_PRELOAD: PRELOAD } : {} });
+  await sleep(500);
+  return gz;
+}
+
+/** Packets per second over one window, optionally while gzmem takes snapshots at `hz`. */
+async function window(gz: DpdkProc, hz: number): Promise<{ rate: number; snapshots: number; ms: number[] }> {
+  let on = hz > 0;
+  const ms: number[] = [];
+  const host = liveHost();
+  const sampler = (async () => {
+    while (on) {
+      const t0 = performance.now();
+      await readTarget(host, String(gz.pid));
+      ms.push(performance.now() - t0);
+      await sleep(Math.max(0, 1000 / hz - (performance.now() - t0)));
+    }
+  })();
+  const p0 = await packets(gz);
+  const t0 = performance.now();
+  await sleep(windowSec * 1000);
+  const p1 = await packets(gz);
+  const t1 = performance.now();
+  on = false;
+  await sampler;
+  return { rate: ((p1 - p0) / (t1 - t0)) * 1000, snapshots: ms.length, ms };
+}
+
+async function samplingCost(preload: boolean): Promise<void> {
+  const gz = await start(preload);
   try {
-    await new Promise((r) => setTimeout(r, 500));
-    let sampling = mode.sampleHz > 0;
-    let samples = 0;
-    const host = liveHost();
-    const sampler = (async () => {
-      while (sampling) {
-        const t0 = performance.now();
-        await readTarget(host, String(gz.pid));
-        samples++;
-        await new Promise((r) => setTimeout(r, Math.max(0, 1000 / mode.sampleHz - (performance.now() - t0))));
-      }
-    })();
-    const p0 = await packets(gz.send!, gz.nextLine!);
-    const t0 = performance.now();
-    await new Promise((r) => setTimeout(r, seconds * 1000));
-    const p1 = await packets(gz.send!, gz.nextLine!);
-    const t1 = performance.now();
-    sampling = false;
-    await sampler;
-    return { rate: ((p1 - p0) / (t1 - t0)) * 1000, samples };
+    const off: number[] = [];
+    const on: number[] = [];
+    const ms: number[] = [];
+    for (let i = 0; i < windows; i++) {
+      const w = await window(gz, i % 2 ? 10 : 0);
+      (i % 2 ? on : off).push(w.rate);
+      ms.push(...w.ms);
+    }
+    const label = preload ? 'with preload' : 'attach, no preload';
+    console.log(`sampling at 10 Hz, ${label.padEnd(18)}: ${mpps(median(on))} vs ${mpps(median(off))} Mpps  ratio ${(median(on) / median(off)).toFixed(4)}  (${windows} alternating ${windowSec} s windows, ${ms.length} snapshots, median ${median(ms).toFixed(1)} ms each)`);
   } finally {
     await stop(gz);
   }
 }
 
-const rates = new Map<string, number[]>(modes.map((m) => [m.label, []]));
-const sampleCounts = new Map<string, number>();
-for (let r = 0; r < rounds; r++) {
-  for (const m of modes) {
-    const { rate, samples } = await run(m);
-    rates.get(m.label)!.push(rate);
-    sampleCounts.set(m.label, (sampleCounts.get(m.label) ?? 0) + samples);
+async function preloadPresence(): Promise<void> {
+  const rate = { with: [] as number[], without: [] as number[] };
+  for (let r = 0; r < rounds; r++) {
+    for (const preload of [false, true]) {
+      const gz = await start(preload);
+      try {
+        rate[preload ? 'with' : 'without'].push((await window(gz, 0)).rate);
+      } finally {
+        await stop(gz);
+      }
+    }
   }
+  console.log(`preload loaded, not sampled       : ${mpps(median(rate.with))} vs ${mpps(median(rate.without))} Mpps  ratio ${(median(rate.with) / median(rate.without)).toFixed(4)}  (${rounds} interleaved process pairs; runs without: ${rate.without.map(mpps).join(' ')}; with: ${rate.with.map(mpps).join(' ')})`);
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const base = median(rates.get(modes[0]!.label)!);
-console.log(`gzload packet rate, ${rounds} interleaved rounds of ${seconds} s per mode (median)`);
-for (const m of modes) {
-  const med = median(rates.get(m.label)!);
-  console.log(`${m.label.padEnd(38)} ${(med / 1e6).toFixed(2)} Mpps  ratio ${(med / base).toFixed(4)}  snapshots ${sampleCounts.get(m.label)}  runs ${rates.get(m.label)!.map((x) => (x / 1e6).toFixed(2)).join(' ')}`);
-}
+
+console.log('gzload packet rate (net_null rx, 1 stack), ratios from one run');
+await samplingCost(true);
+await samplingCost(false);
+await preloadPresence();
