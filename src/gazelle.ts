@@ -7,7 +7,7 @@ import type { Host } from './collect/host.js';
 import { readGazellectl, type GazellectlReading } from './collect/gazellectl.js';
 import { DEFAULT_LSTACK_CONF, readEnviron, readLstackConf, type LstackConfReading } from './collect/lstack.js';
 import { buildProcess } from './model/build.js';
-import { buildGazelleView, gazellectlOccupancy, lstackParams, type GazelleView } from './model/gazelle.js';
+import { buildGazelleView, gazellectlOccupancy, lstackParams, stackThreads, type GazelleView } from './model/gazelle.js';
 import type { DpdkProcess } from './model/snapshot.js';
 import { probeSockets, readTargetInput, type GatherOptions } from './snapshot.js';
 import { GzmemError, NotFoundError, errorMessage } from './errors.js';
@@ -58,4 +58,11 @@ export async function readLstack(host: Host, target: string, options: GatherOpti
   const view = buildGazelleView(process, lstackParams(conf.config, conf.config ? conf.path : null), gazellectl);
   view.notes.push(...notes);
   return { process, view };
+}
+
+/** The gazelle view of a process already read, or undefined when it has no stack threads. */
+export async function gazelleViewOf(host: Host, process: DpdkProcess): Promise<GazelleView | undefined> {
+  if (stackThreads(process).length === 0) return undefined;
+  const conf = await confOf(host, process.pid);
+  return buildGazelleView(process, lstackParams(conf.config, conf.config ? conf.path : null));
 }

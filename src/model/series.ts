@@ -1,0 +1,32 @@
+// What the recorder keeps of a snapshot: a few numbers per process, stack and pool (pure).
+// Rings are summed per stack (in the stack's used bytes), never stored one by one.
+
+import type { GazelleView } from './gazelle.js';
+import type { DpdkProcess } from './snapshot.js';
+
+export type SeriesValues = {
+  process: Record<string, number | null>;
+  stack: Record<string, number | null>;
+  pool: Record<string, number | null>;
+};
+
+/** Pools per process kept as series; more would make history and /metrics unbounded. */
+export const MAX_POOL_SERIES = 64;
+
+export function seriesOf(p: DpdkProcess, view?: GazelleView): SeriesValues {
+  const w = p.waterfall;
+  const pool: Record<string, number | null> = {};
+  for (const m of p.mempools.slice(0, MAX_POOL_SERIES)) pool[m.name] = m.occupancy?.inUse ?? null;
+  const stack: Record<string, number | null> = {};
+  for (const s of view?.stacks ?? []) stack[s.name] = s.usedBytes;
+  return {
+    process: { reserved_bytes: w.reserved.bytes, heap_bytes: w.heap.bytes, allocated_bytes: w.allocated.bytes, in_use_bytes: w.inUse.bytes },
+    stack,
+    pool,
+  };
+}
+
+/** A target is its EAL file prefix, stable across restarts; the pid only while it runs. */
+export function targetKey(p: DpdkProcess): string {
+  return p.filePrefix ?? `pid-${p.pid}`;
+}

@@ -1,0 +1,233 @@
+// The history: samples per target and series in SQLite (WAL), raw for hours, then per-minute
+// and per-hour min/avg/max, each tier with its own retention. The only module with SQL.
+
+import Database from 'better-sqlite3';
+import { MIGRATIONS } from './migrations.js';
+import { GzmemError, ExitCode, errorMessage } from '../errors.js';
+
+export const RAW_RETENTION_MS = 6 * 3600_000;
+export const MINUTE_RETENTION_MS = 14 * 24 * 3600_000;
+export const HOUR_RETENTION_MS = 400 * 24 * 3600_000;
+const MINUTE = 60_000;
+const HOUR = 3600_000;
+
+export type Scope = 'process' | 'stack' | 'pool' | 'machine';
+
+/** One tick of one target: values by scope and series name (null = unknown at that tick). */
+export interface TargetSample {
+  key: string;
+  pid: number;
+  command: string;
+  values: Partial<Record<Scope, Record<string, number | null>>>;
+  /** The whole snapshot, kept only when the recorder is asked to. */
+  snapshotJson?: string;
+}
+
+export interface TargetRow {
+  key: string;
+  pid: number | null;
+  command: string | null;
+  alive: boolean;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+export interface SeriesQuery {
+  key: string;
+  scope: Scope;
+  from: number;
+  to: number;
+  maxPoints: number;
+  /** The clock the tiers' retention is measured from (injected in tests). */
+  now?: number;
+}
+
+export interface SeriesResult {
+  resolution: 'raw' | 'minute' | 'hour';
+  /** Bucket start times, ms. */
+  ts: number[];
+  series: { name: string; values: (number | null)[] }[];
+  peaks: { name: string; ts: number; value: number }[];
+}
+
+export interface Retention {
+  rawMs: number;
+  minuteMs: number;
+  hourMs: number;
+}
+
+export interface Store {
+  path: string;
+  record(ts: number, samples: TargetSample[]): void;
+  /** Marks targets not seen at `ts` as gone, with a gap row and a null sample to break their lines. */
+  markGone(ts: number, keys: string[], reason: string): void;
+  targets(): TargetRow[];
+  gaps(key: string): { start: number; end: number | null; reason: string }[];
+  query(q: SeriesQuery): SeriesResult;
+  /** Rolls raw samples into minutes and minutes into hours, then drops what is past retention. */
+  maintain(now: number): void;
+  counts(): { raw: number; minute: number; hour: number; snapshots: number };
+  close(): void;
+}
+
+function migrate(db: Database.Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+  const row = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined;
+  const current = row ? Number(row.value) : 0;
+  const latest = MIGRATIONS.at(-1)!.version;
+  if (current > latest) throw new GzmemError(`database schema version ${current} is newer than this gzmem (${latest})`, ExitCode.unsupported);
+  for (const m of MIGRATIONS.filter((x) => x.version > current)) {
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)").run(String(m.version));
+    })();
+  }
+}
+
+export function openStore(path: string, retention: Retention = { rawMs: RAW_RETENTION_MS, minuteMs: MINUTE_RETENTION_MS, hourMs: HOUR_RETENTION_MS }): Store {
+  let db: Database.Database;
+  try {
+    db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    migrate(db);
+  } catch (err) {
+    if (err instanceof GzmemError) throw err;
+    throw new GzmemError(`cannot open database ${path}: ${errorMessage(err)}`, ExitCode.runtime);
+  }
+
+  const upsertTarget = db.prepare(`
+    INSERT INTO targets (key, pid, command, first_seen, last_seen, alive) VALUES (@key, @pid, @command, @ts, @ts, 1)
+    ON CONFLICT (key) DO UPDATE SET pid = @pid, command = @command, last_seen = @ts, alive = 1`);
+  const targetId = db.prepare('SELECT id, alive FROM targets WHERE key = ?');
+  const closeGap = db.prepare('UPDATE gaps SET end_ts = ? WHERE target_id = ? AND end_ts IS NULL');
+  const seriesId = db.prepare('SELECT id FROM series WHERE target_id = ? AND scope = ? AND name = ?');
+  const insertSeries = db.prepare('INSERT INTO series (target_id, scope, name) VALUES (?, ?, ?)');
+  const insertRaw = db.prepare('INSERT OR REPLACE INTO raw (series_id, ts, value) VALUES (?, ?, ?)');
+  const insertSnapshot = db.prepare('INSERT OR REPLACE INTO snapshots (target_id, ts, json) VALUES (?, ?, ?)');
+  const seriesCache = new Map<string, number>();
+
+  const idOfSeries = (tid: number, scope: Scope, name: string): number => {
+    const k = `${tid}\0${scope}\0${name}`;
+    let id = seriesCache.get(k);
+    if (id === undefined) {
+      const row = seriesId.get(tid, scope, name) as { id: number } | undefined;
+      id = row ? row.id : Number(insertSeries.run(tid, scope, name).lastInsertRowid);
+      seriesCache.set(k, id);
+    }
+    return id;
+  };
+
+  const record = db.transaction((ts: number, samples: TargetSample[]) => {
+    for (const s of samples) {
+      const before = targetId.get(s.key) as { id: number; alive: number } | undefined;
+      upsertTarget.run({ key: s.key, pid: s.pid, command: s.command, ts });
+      const tid = (targetId.get(s.key) as { id: number }).id;
+      if (before && !before.alive) closeGap.run(ts, tid);
+      for (const [scope, values] of Object.entries(s.values) as [Scope, Record<string, number | null>][]) {
+        for (const [name, value] of Object.entries(values)) insertRaw.run(idOfSeries(tid, scope, name), ts, value);
+      }
+      if (s.snapshotJson !== undefined) insertSnapshot.run(tid, ts, s.snapshotJson);
+    }
+  });
+
+  const markGone = db.transaction((ts: number, keys: string[], reason: string) => {
+    for (const key of keys) {
+      const t = targetId.get(key) as { id: number; alive: number } | undefined;
+      if (!t || !t.alive) continue;
+      db.prepare('UPDATE targets SET alive = 0 WHERE id = ?').run(t.id);
+      db.prepare('INSERT INTO gaps (target_id, start_ts, end_ts, reason) VALUES (?, ?, NULL, ?)').run(t.id, ts, reason);
+      for (const s of db.prepare('SELECT id FROM series WHERE target_id = ?').all(t.id) as { id: number }[]) insertRaw.run(s.id, ts, null);
+    }
+  });
+
+  const rollup = (from: string, to: string, bucket: number, since: number, until: number) => {
+    // Whole buckets only: [since, until) is aligned by the caller.
+    const src = from === 'raw' ? 'value' : 'avg';
+    db.prepare(`
+      INSERT OR REPLACE INTO ${to} (series_id, ts, min, avg, max, n)
+      SELECT series_id, (ts / ${bucket}) * ${bucket},
+             min(${from === 'raw' ? 'value' : 'min'}), avg(${src}), max(${from === 'raw' ? 'value' : 'max'}),
+             ${from === 'raw' ? 'count(value)' : 'sum(n)'}
+      FROM ${from} WHERE ts >= ? AND ts < ? GROUP BY series_id, ts / ${bucket}`).run(since, until);
+  };
+
+  const lastRolled = (tier: string): number => Number((db.prepare('SELECT value FROM meta WHERE key = ?').get(`rolled_${tier}`) as { value: string } | undefined)?.value ?? 0);
+  const setRolled = (tier: string, ts: number) => db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(`rolled_${tier}`, String(ts));
+
+  const maintain = db.transaction((now: number) => {
+    const minuteEnd = Math.floor(now / MINUTE) * MINUTE;
+    const minuteStart = Math.max(lastRolled('minute'), minuteEnd - retention.rawMs);
+    if (minuteEnd > minuteStart) {
+      rollup('raw', 'minute', MINUTE, Math.floor(minuteStart / MINUTE) * MINUTE, minuteEnd);
+      setRolled('minute', minuteEnd);
+    }
+    const hourEnd = Math.floor(now / HOUR) * HOUR;
+    const hourStart = Math.max(lastRolled('hour'), hourEnd - retention.minuteMs);
+    if (hourEnd > hourStart) {
+      rollup('minute', 'hour', HOUR, Math.floor(hourStart / HOUR) * HOUR, hourEnd);
+      setRolled('hour', hourEnd);
+    }
+    db.prepare('DELETE FROM raw WHERE ts < ?').run(now - retention.rawMs);
+    db.prepare('DELETE FROM snapshots WHERE ts < ?').run(now - retention.rawMs);
+    db.prepare('DELETE FROM minute WHERE ts < ?').run(now - retention.minuteMs);
+    db.prepare('DELETE FROM hour WHERE ts < ?').run(now - retention.hourMs);
+  });
+
+  const query = (q: SeriesQuery): SeriesResult => {
+    const t = targetId.get(q.key) as { id: number } | undefined;
+    const span = Math.max(1, q.to - q.from);
+    const now = q.now ?? Date.now();
+    // The finest tier that still covers the start of the range.
+    const resolution: SeriesResult['resolution'] = q.from >= now - retention.rawMs ? 'raw' : q.from >= now - retention.minuteMs ? 'minute' : 'hour';
+    const tierStep = resolution === 'raw' ? 1 : resolution === 'minute' ? MINUTE : HOUR;
+    const bucket = Math.max(tierStep, Math.ceil(span / Math.max(1, q.maxPoints) / tierStep) * tierStep);
+    if (!t) return { resolution, ts: [], series: [], peaks: [] };
+    const rows = (resolution === 'raw'
+      ? db.prepare(`SELECT s.name, (r.ts / CAST(? AS INTEGER)) * CAST(? AS INTEGER) AS b, avg(r.value) AS v, max(r.value) AS hi, count(*) AS n
+                    FROM raw r JOIN series s ON s.id = r.series_id
+                    WHERE s.target_id = ? AND s.scope = ? AND r.ts >= ? AND r.ts <= ? GROUP BY s.name, b ORDER BY b`)
+      : db.prepare(`SELECT s.name, (r.ts / CAST(? AS INTEGER)) * CAST(? AS INTEGER) AS b, sum(r.avg * r.n) / nullif(sum(r.n), 0) AS v, max(r.max) AS hi, sum(r.n) AS n
+                    FROM ${resolution} r JOIN series s ON s.id = r.series_id
+                    WHERE s.target_id = ? AND s.scope = ? AND r.ts >= ? AND r.ts <= ? GROUP BY s.name, b ORDER BY b`)
+    ).all(bucket, bucket, t.id, q.scope, q.from, q.to) as { name: string; b: number; v: number | null; hi: number | null }[];
+    const ts = [...new Set(rows.map((r) => r.b))].sort((a, b) => a - b);
+    const index = new Map(ts.map((x, i) => [x, i]));
+    const byName = new Map<string, (number | null)[]>();
+    const peaks = new Map<string, { ts: number; value: number }>();
+    for (const r of rows) {
+      let values = byName.get(r.name);
+      if (!values) byName.set(r.name, (values = new Array<number | null>(ts.length).fill(null)));
+      values[index.get(r.b)!] = r.v;
+      const peak = peaks.get(r.name);
+      if (r.hi !== null && (!peak || r.hi > peak.value)) peaks.set(r.name, { ts: r.b, value: r.hi });
+    }
+    return {
+      resolution,
+      ts,
+      series: [...byName].sort((a, b) => a[0].localeCompare(b[0])).map(([name, values]) => ({ name, values })),
+      peaks: [...peaks].map(([name, p]) => ({ name, ...p })),
+    };
+  };
+
+  return {
+    path,
+    record: (ts, samples) => record(ts, samples),
+    markGone: (ts, keys, reason) => markGone(ts, keys, reason),
+    targets: () =>
+      (db.prepare('SELECT key, pid, command, alive, first_seen, last_seen FROM targets ORDER BY key').all() as { key: string; pid: number | null; command: string | null; alive: number; first_seen: number; last_seen: number }[]).map((r) => ({
+        key: r.key, pid: r.pid, command: r.command, alive: r.alive === 1, firstSeen: r.first_seen, lastSeen: r.last_seen,
+      })),
+    gaps: (key) =>
+      (db.prepare('SELECT g.start_ts AS start, g.end_ts AS end, g.reason FROM gaps g JOIN targets t ON t.id = g.target_id WHERE t.key = ? ORDER BY g.start_ts').all(key) as { start: number; end: number | null; reason: string }[]),
+    query,
+    maintain: (now) => maintain(now),
+    counts: () => ({
+      raw: (db.prepare('SELECT count(*) AS n FROM raw').get() as { n: number }).n,
+      minute: (db.prepare('SELECT count(*) AS n FROM minute').get() as { n: number }).n,
+      hour: (db.prepare('SELECT count(*) AS n FROM hour').get() as { n: number }).n,
+      snapshots: (db.prepare('SELECT count(*) AS n FROM snapshots').get() as { n: number }).n,
+    }),
+    close: () => db.close(),
+  };
+}

@@ -1,0 +1,84 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { openStore, type TargetSample } from '../../src/store/store.js';
+
+const T0 = Date.UTC(2026, 10, 24, 0, 0, 0);
+const dir = mkdtempSync(join(tmpdir(), 'gzmem-store-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+const sample = (key: string, inUse: number, pid = 100): TargetSample => ({
+  key, pid, command: 'gzload',
+  values: { process: { reserved_bytes: 1000, in_use_bytes: inUse }, stack: { gazellelstack00: inUse / 2 }, pool: { rxtx_mbuf_0: inUse / 10 } },
+});
+
+test('samples, a gap when the target goes, the same series when it comes back with a new pid', () => {
+  const store = openStore(join(dir, 'a.db'));
+  for (let i = 0; i < 10; i++) store.record(T0 + i * 1000, [sample('gzl', 100 + i)]);
+  store.markGone(T0 + 10_000, ['gzl'], 'exited');
+  assert.equal(store.targets()[0]!.alive, false);
+  for (let i = 20; i < 25; i++) store.record(T0 + i * 1000, [sample('gzl', 200 + i, 101)]);
+  const t = store.targets()[0]!;
+  assert.deepEqual([t.key, t.pid, t.alive, t.firstSeen, t.lastSeen], ['gzl', 101, true, T0, T0 + 24_000]);
+  assert.deepEqual(store.gaps('gzl'), [{ start: T0 + 10_000, end: T0 + 20_000, reason: 'exited' }]);
+  const q = store.query({ key: 'gzl', scope: 'process', from: T0, to: T0 + 30_000, maxPoints: 1000, now: T0 + 30_000 });
+  assert.equal(q.resolution, 'raw');
+  assert.equal(q.ts.length, 16);
+  const inUse = q.series.find((s) => s.name === 'in_use_bytes')!.values;
+  assert.deepEqual(inUse.slice(8, 12), [108, 109, null, 220], 'null breaks the line at the gap');
+  assert.deepEqual(q.peaks.find((p) => p.name === 'in_use_bytes'), { name: 'in_use_bytes', ts: T0 + 24_000, value: 224 });
+  store.close();
+});
+
+test('downsampling to maxPoints keeps the peak', () => {
+  const store = openStore(join(dir, 'b.db'));
+  for (let i = 0; i < 600; i++) store.record(T0 + i * 1000, [sample('p', i === 333 ? 5000 : 100)]);
+  const q = store.query({ key: 'p', scope: 'process', from: T0, to: T0 + 600_000, maxPoints: 60, now: T0 + 600_000 });
+  assert.ok(q.ts.length <= 61, `${q.ts.length} points`);
+  assert.equal(q.peaks.find((p) => p.name === 'in_use_bytes')?.value, 5000);
+  store.close();
+});
+
+test('retention keeps every tier bounded over hours of 1 Hz samples', () => {
+  const path = join(dir, 'c.db');
+  const retention = { rawMs: 10 * 60_000, minuteMs: 60 * 60_000, hourMs: 6 * 3600_000 };
+  const store = openStore(path, retention);
+  const seriesPerTick = 4;
+  const hours = 3;
+  for (let i = 0; i < hours * 3600; i++) {
+    const ts = T0 + i * 1000;
+    store.record(ts, [sample('r', 100 + (i % 50))]);
+    if (i % 60 === 0) store.maintain(ts);
+  }
+  const end = T0 + hours * 3600_000;
+  store.maintain(end);
+  const c = store.counts();
+  assert.ok(c.raw <= (10 + 1) * 60 * seriesPerTick, `raw ${c.raw}`);
+  assert.ok(c.minute <= (60 + 2) * seriesPerTick && c.minute > 0, `minute ${c.minute}`);
+  assert.ok(c.hour >= (hours - 1) * seriesPerTick && c.hour <= (hours + 1) * seriesPerTick, `hour ${c.hour}`);
+  // Past raw retention the minute tier answers, with min/avg/max of the real samples.
+  const q = store.query({ key: 'r', scope: 'process', from: end - 50 * 60_000, to: end, maxPoints: 1000, now: end });
+  assert.equal(q.resolution, 'minute');
+  const series = q.series.find((s) => s.name === 'in_use_bytes')!;
+  assert.ok(q.ts.length >= 49);
+  q.ts.forEach((ts, k) => {
+    const first = (ts - T0) / 1000;
+    const expected = Array.from({ length: 60 }, (_, j) => 100 + ((first + j) % 50)).reduce((a, b) => a + b, 0) / 60;
+    assert.ok(Math.abs(series.values[k]! - expected) < 1e-9, `minute at ${first}s: ${series.values[k]} vs ${expected}`);
+  });
+  assert.equal(q.peaks.find((p) => p.name === 'in_use_bytes')?.value, 149);
+  store.close();
+});
+
+test('schema version is recorded and a newer database is refused', () => {
+  const path = join(dir, 'd.db');
+  openStore(path).close();
+  const db = new Database(path);
+  assert.equal((db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string }).value, '1');
+  db.prepare("UPDATE meta SET value = '99' WHERE key = 'schema_version'").run();
+  db.close();
+  assert.throws(() => openStore(path), /schema version 99 is newer/);
+});
