@@ -18,6 +18,8 @@ export interface RecorderOptions extends GatherOptions {
   /** Called after every tick (the server pushes it to browsers). */
   onTick?: (tick: Tick) => void;
   onProblem?: (message: string) => void;
+  /** Where to keep the latest snapshot of each target (the server reads the same map). */
+  latest?: Map<string, Snapshot>;
 }
 
 export interface Tick {
@@ -41,7 +43,7 @@ function selected(p: DpdkProcess, targets: string[] | undefined): boolean {
 const MAINTAIN_EVERY_MS = 60_000;
 
 export function startRecorder(host: Host, store: Store, options: RecorderOptions): Recorder {
-  const latest = new Map<string, Snapshot>();
+  const latest = options.latest ?? new Map<string, Snapshot>();
   let lastMaintain = 0;
   let running = true;
   let timer: NodeJS.Timeout | undefined;

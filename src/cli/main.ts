@@ -9,6 +9,9 @@ import { runList } from './list.js';
 import { parseCount, parseInterval, type Format, type OutputOptions } from './output.js';
 import { runShow } from './show.js';
 import { runLstackShow } from './lstack.js';
+import { runRecord, type RecordOptions } from './record.js';
+import { runServe } from './serve.js';
+import { stopsGracefully } from './signals.js';
 
 interface CommonFlags {
   attach: boolean;
@@ -24,8 +27,7 @@ function outputOptions(flags: CommonFlags, countArg: string | undefined, memoryF
   if (flags.output !== undefined && memoryFile !== undefined) throw new UsageError('give the output file once: -m <file> or -o <file>');
   if (countArg !== undefined && flags.interval === undefined) throw new UsageError(`unexpected argument ${JSON.stringify(countArg)} (a count goes with -i <seconds>)`);
   const format: Format = flags.json ? 'json' : flags.csv ? 'csv' : 'table';
-  const timeoutMs = Number(flags.timeout);
-  if (!/^\d+$/.test(flags.timeout) || timeoutMs < 10 || timeoutMs > 60000) throw new UsageError(`--timeout must be 10..60000 ms, got ${JSON.stringify(flags.timeout)}`);
+  const timeoutMs = parseTimeout(flags.timeout);
   const file = memoryFile ?? flags.output;
   return {
     format,
@@ -45,6 +47,31 @@ function withCommonOptions(cmd: Command): Command {
     .option('-i, --interval <seconds>', 'repeat every <seconds>; an optional [count] after it stops after that many')
     .option('--no-attach', 'do not read pool occupancy from /proc/<pid>/mem')
     .addOption(new Option('--timeout <ms>', 'telemetry connect/read timeout').default('1000'));
+}
+
+interface RecordFlags {
+  db: string;
+  interval: string;
+  keepSnapshots?: boolean;
+  attach: boolean;
+  timeout: string;
+}
+
+function recordOptions(targets: string[], flags: RecordFlags): RecordOptions {
+  return {
+    db: flags.db,
+    intervalSec: parseInterval(flags.interval),
+    targets,
+    keepSnapshots: flags.keepSnapshots === true,
+    timeoutMs: parseTimeout(flags.timeout),
+    attach: flags.attach,
+  };
+}
+
+function parseTimeout(value: string): number {
+  const ms = Number(value);
+  if (!/^\d+$/.test(value) || ms < 10 || ms > 60000) throw new UsageError(`--timeout must be 10..60000 ms, got ${JSON.stringify(value)}`);
+  return ms;
 }
 
 export function buildProgram(): Command {
@@ -75,6 +102,29 @@ export function buildProgram(): Command {
     .action((target: string, count: string | undefined, flags: CommonFlags & { memory?: string | boolean }) =>
       runLstackShow(host, target, outputOptions(flags, count, typeof flags.memory === 'string' ? flags.memory : undefined)));
 
+  const recordFlags = (cmd: Command) =>
+    cmd
+      .argument('[target...]', 'file prefixes or pids to record (default: every DPDK process)')
+      .option('--db <file>', 'history database (SQLite)', 'gzmem.db')
+      .option('-i, --interval <seconds>', 'sampling interval', '1')
+      .option('--keep-snapshots', 'also keep every whole snapshot (for the raw-retention window)')
+      .option('--no-attach', 'do not read pool occupancy from /proc/<pid>/mem')
+      .addOption(new Option('--timeout <ms>', 'telemetry connect/read timeout').default('1000'));
+
+  recordFlags(program.command('record').description('sample DPDK processes into a history database until stopped'))
+    .option('--duration <seconds>', 'stop after this long')
+    .action((targets: string[], flags: RecordFlags & { duration?: string }) =>
+      runRecord(host, { ...recordOptions(targets, flags), ...(flags.duration !== undefined ? { durationSec: parseInterval(flags.duration) } : {}) }));
+
+  recordFlags(program.command('serve').description('record, and serve the dashboard, REST/SSE API and Prometheus /metrics'))
+    .option('--port <port>', 'TCP port', '9465')
+    .option('--host <address>', 'address to bind (127.0.0.1: this machine only)', '127.0.0.1')
+    .option('--no-record', 'serve the history only, take no samples')
+    .action((targets: string[], flags: RecordFlags & { port: string; host: string; record: boolean }) => {
+      if (!/^\d{1,5}$/.test(flags.port) || Number(flags.port) > 65535) throw new UsageError(`--port must be 0..65535, got ${JSON.stringify(flags.port)}`);
+      return runServe(host, { ...recordOptions(targets, flags), port: Number(flags.port), host: flags.host, record: flags.record });
+    });
+
   withCommonOptions(program.command('hugepages').description("the machine's hugepages per size and NUMA node, and orphaned hugetlbfs files"))
     .argument('[count]', 'with -i: number of refreshes')
     .action((count: string | undefined, flags: CommonFlags) => runHugepages(host, outputOptions(flags, count)));
@@ -83,7 +133,9 @@ export function buildProgram(): Command {
 }
 
 async function main(argv: string[]): Promise<number> {
-  process.on('SIGINT', () => process.exit(ExitCode.interrupted));
+  process.on('SIGINT', () => {
+    if (!stopsGracefully()) process.exit(ExitCode.interrupted);
+  });
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     // A closed pipe (gzmem ... | head) is a normal end.
     process.exit(err.code === 'EPIPE' ? ExitCode.ok : ExitCode.runtime);

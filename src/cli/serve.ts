@@ -1,0 +1,43 @@
+// `gzmem serve [target...]`: records (unless --no-record) and serves the dashboard, the REST and
+// SSE API and Prometheus /metrics, on 127.0.0.1 by default.
+
+import { fileURLToPath } from 'node:url';
+import type { Host } from '../collect/host.js';
+import { openStore } from '../store/store.js';
+import { createMetrics } from '../serve/metrics.js';
+import { startServer } from '../serve/server.js';
+import { GzmemError, ExitCode, errorMessage } from '../errors.js';
+import type { Snapshot } from '../model/snapshot.js';
+import { startRecording, type RecordOptions } from './record.js';
+import { untilSignal } from './signals.js';
+
+export interface ServeOptions extends RecordOptions {
+  port: number;
+  host: string;
+  record: boolean;
+}
+
+/** src/cli and dist/cli both sit two levels under the package root. */
+const WEB_ROOT = fileURLToPath(new URL('../../dist/web/', import.meta.url));
+
+export async function runServe(host: Host, o: ServeOptions): Promise<void> {
+  const store = openStore(o.db);
+  const latest = new Map<string, Snapshot>();
+  const metrics = createMetrics(() => [...latest.values()]);
+  let server;
+  try {
+    server = await startServer({ store, latest, metrics, webRoot: WEB_ROOT }, o.port, o.host);
+  } catch (err) {
+    store.close();
+    throw new GzmemError(`cannot listen on ${o.host}:${o.port}: ${errorMessage(err)}`, ExitCode.runtime);
+  }
+  const s = server;
+  const recorder = o.record ? startRecording(host, store, o, { latest, onTick: (tick) => s.publish(tick) }) : undefined;
+  const address = s.server.address();
+  const port = typeof address === 'object' && address ? address.port : o.port;
+  process.stdout.write(`gzmem: serving http://${o.host}:${port}/ (dashboard, /api, /metrics)${o.record ? `, recording into ${o.db} every ${o.intervalSec} s` : ''}\n`);
+  await untilSignal();
+  await recorder?.stop();
+  await s.close();
+  store.close();
+}

@@ -1,0 +1,156 @@
+// gzmem serve's HTTP server: /metrics and /api/* first, then the dashboard's static files.
+// Only wiring here: data comes from the recorder (latest snapshots) and the store (history).
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { extname, join, normalize, sep } from 'node:path';
+import type { Registry } from 'prom-client';
+import type { Snapshot } from '../model/snapshot.js';
+import type { Scope, Store } from '../store/store.js';
+import type { Tick } from '../recorder.js';
+
+export interface ServerOptions {
+  store: Store;
+  latest: Map<string, Snapshot>;
+  metrics: Registry;
+  /** dist/web: the built dashboard. */
+  webRoot: string;
+}
+
+export interface GzmemServer {
+  server: Server;
+  /** Pushes one recorder tick to every SSE client. */
+  publish(tick: Tick): void;
+  close(): Promise<void>;
+}
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml', '.png': 'image/png', '.json': 'application/json', '.ico': 'image/x-icon', '.map': 'application/json',
+};
+const SCOPES: Scope[] = ['process', 'stack', 'pool', 'machine'];
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+function intParam(url: URL, name: string, fallback: number): number | undefined {
+  const v = url.searchParams.get(name);
+  if (v === null) return fallback;
+  return /^\d{1,16}$/.test(v) ? Number(v) : undefined;
+}
+
+export function startServer(options: ServerOptions, port: number, host: string): Promise<GzmemServer> {
+  const { store, latest, metrics, webRoot } = options;
+  const clients = new Set<ServerResponse>();
+
+  const targetsBody = () => ({ targets: store.targets() });
+
+  const api = (url: URL, res: ServerResponse): void => {
+    switch (url.pathname) {
+      case '/api/targets':
+        return json(res, 200, targetsBody());
+      case '/api/snapshot': {
+        const s = latest.get(url.searchParams.get('target') ?? '');
+        return s ? json(res, 200, s) : json(res, 404, { error: 'no snapshot of that target (unknown, or not seen since the server started)' });
+      }
+      case '/api/series': {
+        const key = url.searchParams.get('target');
+        const scope = url.searchParams.get('scope') as Scope | null;
+        const now = Date.now();
+        const to = intParam(url, 'to', now);
+        const from = intParam(url, 'from', now - 300_000);
+        const maxPoints = intParam(url, 'maxPoints', 1000);
+        if (!key || !scope || !SCOPES.includes(scope) || from === undefined || to === undefined || maxPoints === undefined || from > to || maxPoints < 1) {
+          return json(res, 400, { error: 'expected target, scope (process|stack|pool|machine), from and to (ms), maxPoints' });
+        }
+        const r = store.query({ key, scope, from, to, maxPoints: Math.min(maxPoints, 10000), now });
+        // uPlot wants seconds on the x axis.
+        return json(res, 200, {
+          resolution: r.resolution,
+          ts: r.ts.map((t) => t / 1000),
+          series: r.series.map((s) => ({ ...s, label: s.name.replace(/_bytes$/, '').replace(/_/g, ' '), unit: scope === 'pool' ? 'objects' : 'bytes' })),
+          peaks: r.peaks.map((p) => ({ ...p, ts: p.ts / 1000 })),
+        });
+      }
+      case '/api/events': {
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+        res.write(`event: targets\ndata: ${JSON.stringify(targetsBody())}\n\n`);
+        clients.add(res);
+        res.on('close', () => clients.delete(res));
+        return;
+      }
+      default:
+        return json(res, 404, { error: `no such endpoint: ${url.pathname}` });
+    }
+  };
+
+  const serveStatic = async (url: URL, res: ServerResponse): Promise<void> => {
+    const rel = normalize(decodeURIComponent(url.pathname)).replace(/^(\.\.(\/|\\|$))+/, '');
+    const path = join(webRoot, rel === '/' || rel === sep ? 'index.html' : rel);
+    if (!path.startsWith(webRoot)) return json(res, 403, { error: 'forbidden' });
+    try {
+      const body = await readFile(path);
+      res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream' });
+      res.end(body);
+    } catch {
+      if (rel === '/' || rel === sep) {
+        res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end('The dashboard is not built: run `npm run build:web` (make setup does it).\n');
+        return;
+      }
+      json(res, 404, { error: 'not found' });
+    }
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'GET only' });
+    if (url.pathname === '/metrics') {
+      const body = await metrics.metrics();
+      res.writeHead(200, { 'content-type': metrics.contentType });
+      res.end(body);
+      return;
+    }
+    if (url.pathname.startsWith('/api/')) return api(url, res);
+    return serveStatic(url, res);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (!res.headersSent) json(res, 500, { error: err instanceof Error ? err.message : String(err) });
+      else res.end();
+    });
+  });
+
+  const publish = (tick: Tick) => {
+    const ts = tick.ts / 1000;
+    let frames = '';
+    for (const s of tick.samples) {
+      frames += `event: sample\ndata: ${JSON.stringify({ target: s.key, ts, process: s.values.process ?? {}, stacks: s.values.stack ?? {}, pools: s.values.pool ?? {} })}\n\n`;
+    }
+    if (tick.gone.length > 0 || tick.samples.some((s) => !latestKeysAtLastPublish.has(s.key))) {
+      frames += `event: targets\ndata: ${JSON.stringify(targetsBody())}\n\n`;
+    }
+    latestKeysAtLastPublish = new Set(tick.samples.map((s) => s.key));
+    for (const c of clients) c.write(frames);
+  };
+  let latestKeysAtLastPublish = new Set<string>();
+
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve({
+        server,
+        publish,
+        close: () =>
+          new Promise<void>((r) => {
+            for (const c of clients) c.end();
+            server.close(() => r());
+          }),
+      });
+    });
+  });
+}
