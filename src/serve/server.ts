@@ -65,7 +65,7 @@ export function startServer(options: ServerOptions, port: number, host: string):
         if (!key || !scope || !SCOPES.includes(scope) || from === undefined || to === undefined || maxPoints === undefined || from > to || maxPoints < 1) {
           return json(res, 400, { error: 'expected target, scope (process|stack|pool|machine), from and to (ms), maxPoints' });
         }
-        const r = store.query({ key, scope, from, to, maxPoints: Math.min(maxPoints, 10000), now });
+        const r = store.query({ key, scope, from, to, maxPoints: Math.min(maxPoints, 10000) });
         // uPlot wants seconds on the x axis.
         return json(res, 200, {
           resolution: r.resolution,

@@ -38,8 +38,6 @@ export interface SeriesQuery {
   from: number;
   to: number;
   maxPoints: number;
-  /** The clock the tiers' retention is measured from (injected in tests). */
-  now?: number;
 }
 
 export interface SeriesResult {
@@ -177,9 +175,13 @@ export function openStore(path: string, retention: Retention = { rawMs: RAW_RETE
   const query = (q: SeriesQuery): SeriesResult => {
     const t = targetId.get(q.key) as { id: number } | undefined;
     const span = Math.max(1, q.to - q.from);
-    const now = q.now ?? Date.now();
-    // The finest tier that still covers the start of the range.
-    const resolution: SeriesResult['resolution'] = q.from >= now - retention.rawMs ? 'raw' : q.from >= now - retention.minuteMs ? 'minute' : 'hour';
+    const oldest = (tier: string): number | null =>
+      t ? ((db.prepare(`SELECT min(ts) AS m FROM ${tier} WHERE series_id IN (SELECT id FROM series WHERE target_id = ?)`).get(t.id) as { m: number | null }).m) : null;
+    const [rawOldest, minuteOldest, hourOldest] = [oldest('raw'), oldest('minute'), oldest('hour')];
+    // The finest tier that holds the start of the range (or of the history, if that is later).
+    const start = Math.max(q.from, Math.min(...[rawOldest, minuteOldest, hourOldest].filter((x): x is number => x !== null), Infinity));
+    const resolution: SeriesResult['resolution'] =
+      rawOldest !== null && rawOldest <= start ? 'raw' : minuteOldest !== null && minuteOldest <= start ? 'minute' : hourOldest !== null ? 'hour' : 'raw';
     const tierStep = resolution === 'raw' ? 1 : resolution === 'minute' ? MINUTE : HOUR;
     const bucket = Math.max(tierStep, Math.ceil(span / Math.max(1, q.maxPoints) / tierStep) * tierStep);
     if (!t) return { resolution, ts: [], series: [], peaks: [] };

@@ -24,7 +24,7 @@ test('samples, a gap when the target goes, the same series when it comes back wi
   const t = store.targets()[0]!;
   assert.deepEqual([t.key, t.pid, t.alive, t.firstSeen, t.lastSeen], ['gzl', 101, true, T0, T0 + 24_000]);
   assert.deepEqual(store.gaps('gzl'), [{ start: T0 + 10_000, end: T0 + 20_000, reason: 'exited' }]);
-  const q = store.query({ key: 'gzl', scope: 'process', from: T0, to: T0 + 30_000, maxPoints: 1000, now: T0 + 30_000 });
+  const q = store.query({ key: 'gzl', scope: 'process', from: T0, to: T0 + 30_000, maxPoints: 1000 });
   assert.equal(q.resolution, 'raw');
   assert.equal(q.ts.length, 16);
   const inUse = q.series.find((s) => s.name === 'in_use_bytes')!.values;
@@ -36,7 +36,7 @@ test('samples, a gap when the target goes, the same series when it comes back wi
 test('downsampling to maxPoints keeps the peak', () => {
   const store = openStore(join(dir, 'b.db'));
   for (let i = 0; i < 600; i++) store.record(T0 + i * 1000, [sample('p', i === 333 ? 5000 : 100)]);
-  const q = store.query({ key: 'p', scope: 'process', from: T0, to: T0 + 600_000, maxPoints: 60, now: T0 + 600_000 });
+  const q = store.query({ key: 'p', scope: 'process', from: T0, to: T0 + 600_000, maxPoints: 60 });
   assert.ok(q.ts.length <= 61, `${q.ts.length} points`);
   assert.equal(q.peaks.find((p) => p.name === 'in_use_bytes')?.value, 5000);
   store.close();
@@ -60,7 +60,7 @@ test('retention keeps every tier bounded over hours of 1 Hz samples', () => {
   assert.ok(c.minute <= (60 + 2) * seriesPerTick && c.minute > 0, `minute ${c.minute}`);
   assert.ok(c.hour >= (hours - 1) * seriesPerTick && c.hour <= (hours + 1) * seriesPerTick, `hour ${c.hour}`);
   // Past raw retention the minute tier answers, with min/avg/max of the real samples.
-  const q = store.query({ key: 'r', scope: 'process', from: end - 50 * 60_000, to: end, maxPoints: 1000, now: end });
+  const q = store.query({ key: 'r', scope: 'process', from: end - 50 * 60_000, to: end, maxPoints: 1000 });
   assert.equal(q.resolution, 'minute');
   const series = q.series.find((s) => s.name === 'in_use_bytes')!;
   assert.ok(q.ts.length >= 49);
