@@ -10,6 +10,9 @@ command -v dpdk-testpmd >/dev/null || need_apt+=(dpdk)
 pkg-config --exists libdpdk 2>/dev/null || need_apt+=(dpdk-dev libdpdk-dev pkg-config)
 command -v cc >/dev/null && command -v make >/dev/null || need_apt+=(build-essential)
 command -v python3 >/dev/null || need_apt+=(python3)
+# For the tests: Prometheus scrapes `gzmem serve`, Chromium drives the dashboard.
+command -v prometheus >/dev/null || need_apt+=(prometheus)
+command -v chromium >/dev/null || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive

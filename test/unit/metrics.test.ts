@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from '../helpers/fixtures.js';
 import { createMetrics } from '../../src/serve/metrics.js';
 import { fixtureSnapshot } from '../helpers/snapshot.js';
 import { assertGolden } from '../helpers/golden.js';
@@ -21,4 +23,13 @@ test('promtool accepts the metrics (when Debian prometheus is installed)', { ski
   const body = await createMetrics(() => snapshots).metrics();
   const r = spawnSync('/usr/bin/promtool', ['check', 'metrics'], { input: body, encoding: 'utf8' });
   assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+});
+
+test('the Grafana dashboard only queries metrics gzmem exports', async () => {
+  const dash = JSON.parse(readFileSync(join(ROOT, 'examples', 'grafana-dashboard.json'), 'utf8')) as { panels: { targets: { expr: string }[] }[] };
+  const snapshots = [await fixtureSnapshot('testpmd')];
+  const exported = new Set([...(await createMetrics(() => snapshots).metrics()).matchAll(/^# TYPE (\w+)/gm)].map((m) => m[1]));
+  const used = dash.panels.flatMap((p) => p.targets.flatMap((t) => [...t.expr.matchAll(/\b(gzmem_\w+)/g)].map((m) => m[1])));
+  assert.ok(used.length > 0);
+  for (const name of used) assert.ok(exported.has(name), `${name} is exported`);
 });
