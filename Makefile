@@ -15,6 +15,7 @@ native:
 	$(MAKE) -C native
 
 test: setup
+	npx tsc -p tsconfig.check.json
 	$(NODE_TEST) test/unit/*.test.ts test/integration/*.test.ts
 
 unit:

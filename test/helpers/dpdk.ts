@@ -5,6 +5,7 @@ import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ROOT } from './fixtures.js';
+import type { DpdkProcess, Snapshot } from '../../src/model/snapshot.js';
 
 export const GZLOAD = join(ROOT, 'native', 'build', 'gzload');
 /** The built CLI, as users run it (make test builds it first). */
@@ -164,4 +165,11 @@ export function gzmem(args: string[], env: NodeJS.ProcessEnv = {}, asUser?: stri
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** `gzmem show <target> --json` through the built CLI; fails the test unless it exits 0. */
+export async function showProcess(target: string, extra: string[] = []): Promise<DpdkProcess> {
+  const r = await gzmem(['show', target, '--json', ...extra]);
+  if (r.code !== 0) throw new Error(`gzmem show ${target} exited ${r.code}: ${r.stderr}`);
+  return (JSON.parse(r.stdout) as Snapshot).processes[0]!;
 }

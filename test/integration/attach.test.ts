@@ -2,18 +2,11 @@
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Snapshot } from '../../src/model/snapshot.js';
-import { gzmem, hugepagesMissing, startGzload, startTestpmd, stop, type DpdkProc } from '../helpers/dpdk.js';
+import { hugepagesMissing, showProcess, startGzload, startTestpmd, stop, type DpdkProc } from '../helpers/dpdk.js';
 
 const skip = hugepagesMissing();
 const started: DpdkProc[] = [];
 after(async () => { for (const p of started) await stop(p); });
-
-async function show(target: string): Promise<Snapshot['processes'][number]> {
-  const r = await gzmem(['show', target, '--json']);
-  assert.equal(r.code, 0, r.stderr);
-  return (JSON.parse(r.stdout) as Snapshot).processes[0]!;
-}
 
 interface TruthPool { name: string; size: number; avail: number; in_use: number; cache_len: { lcore: number; len: number }[] }
 
@@ -25,7 +18,7 @@ test('gzload at rest: attach equals the in-process counts of every pool, caches 
   await gz.nextLine!();
   gz.send!('truth');
   const truth = JSON.parse(await gz.nextLine!()) as { pools: TruthPool[]; stacks: { held: number }[] };
-  const p = await show(String(gz.pid));
+  const p = await showProcess(String(gz.pid));
   assert.equal(p.sources.find((s) => s.name === 'attach')?.ok, true);
   for (const t of truth.pools) {
     const m = p.mempools.find((x) => x.name === t.name)!;
@@ -54,7 +47,7 @@ test("testpmd: attach equals size - common_pool_count - total_cache_count of its
   const size = field('size');
   const common = field('common_pool_count');
   const cached = field('total_cache_count');
-  const p = await show(String(tp.pid));
+  const p = await showProcess(String(tp.pid));
   const m = p.mempools.find((x) => x.name === 'mb_pool_0')!;
   assert.equal(m.occupancy?.source, 'attach');
   assert.equal(m.occupancy?.inUse, size - common - cached);
@@ -64,8 +57,7 @@ test("testpmd: attach equals size - common_pool_count - total_cache_count of its
 
 test('--no-attach leaves occupancy unknown, and says why', { skip }, async () => {
   const gz = started[0]!;
-  const r = await gzmem(['show', String(gz.pid), '--json', '--no-attach']);
-  const p = (JSON.parse(r.stdout) as Snapshot).processes[0]!;
+  const p = await showProcess(String(gz.pid), ['--no-attach']);
   assert.ok(p.mempools.every((m) => m.occupancy === null));
   assert.equal(p.waterfall.inUse.bytes, null);
   assert.match(p.sources.find((s) => s.name === 'attach')?.detail ?? '', /--no-attach/);

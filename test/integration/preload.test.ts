@@ -5,20 +5,13 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import type { Snapshot } from '../../src/model/snapshot.js';
 import { ROOT } from '../helpers/fixtures.js';
-import { gzmem, hugepagesMissing, startGzload, startTestpmd, stop, type DpdkProc } from '../helpers/dpdk.js';
+import { hugepagesMissing, showProcess, startGzload, startTestpmd, stop, type DpdkProc } from '../helpers/dpdk.js';
 
 const PRELOAD = join(ROOT, 'native', 'build', 'libgzmem.so');
 const skip = hugepagesMissing();
 const started: DpdkProc[] = [];
 after(async () => { for (const p of started) await stop(p); });
-
-async function show(target: string): Promise<Snapshot['processes'][number]> {
-  const r = await gzmem(['show', target, '--json']);
-  assert.equal(r.code, 0, r.stderr);
-  return (JSON.parse(r.stdout) as Snapshot).processes[0]!;
-}
 
 interface Truth {
   stacks: { tid: number }[];
@@ -42,7 +35,7 @@ test('gzload at rest: every pool and every ring exactly as counted in-process; a
   started.push(gz);
   await new Promise((r) => setTimeout(r, 600));
   const truth = await truthOf(gz, true);
-  const p = await show(String(gz.pid));
+  const p = await showProcess(String(gz.pid));
   assert.equal(p.sources.find((s) => s.name === 'preload')?.ok, true);
   for (const t of truth.pools) {
     const o = p.mempools.find((m) => m.name === t.name)?.occupancy;
@@ -73,7 +66,7 @@ test('gzload under traffic: attach stays within the cache bound of the preload',
   gz.send!('resume');
   await gz.nextLine!();
   for (let i = 0; i < 5; i++) {
-    const p = await show(String(gz.pid));
+    const p = await showProcess(String(gz.pid));
     for (const m of p.mempools) {
       const o = m.occupancy!;
       const attach = o.checks.find((c) => c.source === 'attach')!;
@@ -88,7 +81,7 @@ test('3,200 per-connection rings are all listed, once each', { skip }, async () 
   started.push(big);
   await new Promise((r) => setTimeout(r, 300));
   const truth = await truthOf(big, true);
-  const p = await show(String(big.pid));
+  const p = await showProcess(String(big.pid));
   const names = p.rings.map((r) => r.name);
   assert.equal(new Set(names).size, names.length, 'no ring twice');
   const conn = names.filter((n) => n.startsWith('sock_'));
@@ -107,7 +100,7 @@ test('testpmd with the preload: mb_pool_0 in use = size - common_pool_count - to
   const dump = await tp.console!('dump_mempool');
   const field = (name: string) => Number(new RegExp(`${name}=(\\d+)`).exec(dump)![1]);
   const expected = field('size') - field('common_pool_count') - field('total_cache_count');
-  const p = await show(String(tp.pid));
+  const p = await showProcess(String(tp.pid));
   const o = p.mempools.find((m) => m.name === 'mb_pool_0')!.occupancy!;
   assert.equal(o.source, 'preload');
   assert.equal(o.inUse, expected);
