@@ -10,19 +10,20 @@ setup:
 
 build:
 	npx tsc -p tsconfig.json
+	npm run --silent build:web
 
 native:
 	$(MAKE) -C native
 
 test: setup
 	npx tsc -p tsconfig.check.json
-	$(NODE_TEST) test/unit/*.test.ts test/integration/*.test.ts
+	$(NODE_TEST) test/unit/*.test.ts test/integration/*.test.ts test/e2e/*.test.ts
 
 unit:
 	$(NODE_TEST) test/unit/*.test.ts
 
 integration:
-	$(NODE_TEST) test/integration/*.test.ts
+	$(NODE_TEST) test/integration/*.test.ts test/e2e/*.test.ts
 
 demo: setup
 	@bash scripts/demo.sh

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The live view: gzmem watching gzload, the gazelle-shaped demo workload, until Ctrl-C.
-#   make demo                 gzload (2 stacks, preload, an lstack.conf), then `gzmem lstack show <pid> -i 1`
+#   make demo                 gzload (2 stacks, preload, an lstack.conf), `gzmem serve` recording it
+#                             (dashboard URL printed), then `gzmem lstack show <pid> -i 1` in the terminal
 #   make demo TARGET=<pid>    watch your own DPDK process instead
 #   COUNT=5 make demo         stop after 5 refreshes
 set -euo pipefail
@@ -29,7 +30,12 @@ LSTACK_CONF_PATH="$conf" LD_PRELOAD="$PWD/native/build/libgzmem.so" \
   -- --stacks 2 --tcp_conn_count 256 --mbuf_count_per_conn 170 --nic_rxqueue_size 512 --nic_txqueue_size 512 \
      --pattern burst --hold 8 </dev/null >"$log" 2>"$log.err" &
 pid=$!
-cleanup() { kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; rm -f "$log" "$log.err" "$conf"; }
+serve_pid=""
+cleanup() {
+  [ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
+  kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  rm -f "$log" "$log.err" "$conf"
+}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -39,7 +45,14 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 grep -q '"ready":true' "$log" || { echo "gzload did not become ready" >&2; exit 1; }
-echo "gzload pid $pid (prefix $prefix, preload libgzmem.so) is running; gzmem shows it every second. Ctrl-C stops both." >&2
+# The dashboard and /metrics, recording into gzmem-demo.db (kept, to browse history later).
+"${gzmem[@]}" serve "$prefix" --db "${DB:-gzmem-demo.db}" --port "${PORT:-9465}" -i 1 >"$log.serve" 2>&1 &
+serve_pid=$!
+for _ in $(seq 50); do grep -q 'serving' "$log.serve" 2>/dev/null && break; sleep 0.1; done
+url=$(sed -n 's/.*serving \(http[^ ]*\).*/\1/p' "$log.serve")
+rm -f "$log.serve"
+echo "gzload pid $pid (prefix $prefix, preload libgzmem.so) is running; gzmem shows it every second. Ctrl-C stops all." >&2
+echo "Dashboard: ${url:-(gzmem serve did not start; is port ${PORT:-9465} taken? PORT=<n> make demo)}   Prometheus: ${url}metrics" >&2
 echo "Try also: node bin/gzmem.js show $pid    node bin/gzmem.js list    node bin/gzmem.js hugepages" >&2
 sleep 1
 "${gzmem[@]}" lstack show "$pid" -m -i 1 ${COUNT:-}

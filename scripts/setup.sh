@@ -45,3 +45,4 @@ fi
 
 make -C native
 npx tsc -p tsconfig.json
+npm run --silent build:web

@@ -70,7 +70,7 @@ export function startServer(options: ServerOptions, port: number, host: string):
         return json(res, 200, {
           resolution: r.resolution,
           ts: r.ts.map((t) => t / 1000),
-          series: r.series.map((s) => ({ ...s, label: s.name.replace(/_bytes$/, '').replace(/_/g, ' '), unit: scope === 'pool' ? 'objects' : 'bytes' })),
+          series: r.series.map((s) => ({ ...s, label: scope === 'process' ? s.name.replace(/_bytes$/, '').replace(/_/g, ' ') : s.name, unit: scope === 'pool' ? 'objects' : 'bytes' })),
           peaks: r.peaks.map((p) => ({ ...p, ts: p.ts / 1000 })),
         });
       }
