@@ -56,11 +56,14 @@ export function startRecorder(host: Host, store: Store, options: RecorderOptions
     for (const p of problems) options.onProblem?.(p);
     const samples: TargetSample[] = [];
     const seen = new Set<string>();
-    for (const p of processes.filter((x) => selected(x, options.targets))) {
+    const chosen = processes.filter((x) => selected(x, options.targets));
+    // The machine part is read once per tick and shared by every target's snapshot.
+    const machine = await machineSnapshot(host, chosen, started);
+    for (const p of chosen) {
       const key = targetKey(p);
       seen.add(key);
       const view = await gazelleViewOf(host, p).catch(() => undefined);
-      const snapshot: Snapshot = { ...(await machineSnapshot(host, [p], started)), ...(view ? { lstack: [view] } : {}) };
+      const snapshot: Snapshot = { ...machine, processes: [p], ...(view ? { lstack: [view] } : {}) };
       latest.set(key, snapshot);
       const v = seriesOf(p, view);
       samples.push({

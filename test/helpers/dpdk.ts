@@ -173,3 +173,16 @@ export async function showProcess(target: string, extra: string[] = []): Promise
   if (r.code !== 0) throw new Error(`gzmem show ${target} exited ${r.code}: ${r.stderr}`);
   return (JSON.parse(r.stdout) as Snapshot).processes[0]!;
 }
+
+/**
+ * Lets an interactive testpmd forward a moment (so its worker's cache holds mbufs), stops it, and
+ * returns mb_pool_0's counts from testpmd's own `dump_mempool`: the figures at rest.
+ */
+export async function testpmdPoolAtRest(tp: DpdkProc): Promise<{ size: number; common: number; cached: number }> {
+  await tp.console!('start');
+  await new Promise((r) => setTimeout(r, 500));
+  await tp.console!('stop');
+  const dump = await tp.console!('dump_mempool');
+  const field = (name: string) => Number(new RegExp(`${name}=(\\d+)`).exec(dump)![1]);
+  return { size: field('size'), common: field('common_pool_count'), cached: field('total_cache_count') };
+}

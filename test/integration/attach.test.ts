@@ -2,7 +2,7 @@
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { hugepagesMissing, showProcess, startGzload, startTestpmd, stop, type DpdkProc } from '../helpers/dpdk.js';
+import { hugepagesMissing, showProcess, startGzload, testpmdPoolAtRest, startTestpmd, stop, type DpdkProc } from '../helpers/dpdk.js';
 
 const skip = hugepagesMissing();
 const started: DpdkProc[] = [];
@@ -38,15 +38,7 @@ test('gzload at rest: attach equals the in-process counts of every pool, caches 
 test("testpmd: attach equals size - common_pool_count - total_cache_count of its own dump_mempool", { skip }, async () => {
   const tp = await startTestpmd({ interactive: true, mbufs: 16384 });
   started.push(tp);
-  // Forward a while so the worker's cache holds mbufs, then stop: counts are at rest.
-  await tp.console!('start');
-  await new Promise((r) => setTimeout(r, 500));
-  await tp.console!('stop');
-  const dump = await tp.console!('dump_mempool');
-  const field = (name: string) => Number(new RegExp(`${name}=(\\d+)`).exec(dump)![1]);
-  const size = field('size');
-  const common = field('common_pool_count');
-  const cached = field('total_cache_count');
+  const { size, common, cached } = await testpmdPoolAtRest(tp);
   const p = await showProcess(String(tp.pid));
   const m = p.mempools.find((x) => x.name === 'mb_pool_0')!;
   assert.equal(m.occupancy?.source, 'attach');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/fixtures.js';
-import { hugepagesMissing, showProcess, startGzload, startTestpmd, stop, type DpdkProc } from '../helpers/dpdk.js';
+import { hugepagesMissing, showProcess, startGzload, testpmdPoolAtRest, startTestpmd, stop, type DpdkProc } from '../helpers/dpdk.js';
 
 const PRELOAD = join(ROOT, 'native', 'build', 'libgzmem.so');
 const skip = hugepagesMissing();
@@ -94,12 +94,8 @@ test('3,200 per-connection rings are all listed, once each', { skip }, async () 
 test('testpmd with the preload: mb_pool_0 in use = size - common_pool_count - total_cache_count (dump_mempool)', { skip }, async () => {
   const tp = await startTestpmd({ interactive: true, mbufs: 16384, env: { LD_PRELOAD: PRELOAD } });
   started.push(tp);
-  await tp.console!('start');
-  await new Promise((r) => setTimeout(r, 500));
-  await tp.console!('stop');
-  const dump = await tp.console!('dump_mempool');
-  const field = (name: string) => Number(new RegExp(`${name}=(\\d+)`).exec(dump)![1]);
-  const expected = field('size') - field('common_pool_count') - field('total_cache_count');
+  const { size, common, cached } = await testpmdPoolAtRest(tp);
+  const expected = size - common - cached;
   const p = await showProcess(String(tp.pid));
   const o = p.mempools.find((m) => m.name === 'mb_pool_0')!.occupancy!;
   assert.equal(o.source, 'preload');
