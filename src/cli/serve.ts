@@ -26,7 +26,7 @@ export async function runServe(host: Host, o: ServeOptions): Promise<void> {
   const metrics = createMetrics(() => [...latest.values()]);
   let server;
   try {
-    server = await startServer({ store, latest, metrics, webRoot: WEB_ROOT }, o.port, o.host);
+    server = await startServer({ store, latest, metrics, webRoot: WEB_ROOT, intervalSec: o.record ? o.intervalSec : null }, o.port, o.host);
   } catch (err) {
     store.close();
     throw new GzmemError(`cannot listen on ${o.host}:${o.port}: ${errorMessage(err)}`, ExitCode.runtime);

@@ -11,6 +11,8 @@ import type { Tick } from '../recorder.js';
 
 export interface ServerOptions {
   store: Store;
+  /** Sampling interval, so the dashboard knows when samples are late; null when not recording. */
+  intervalSec: number | null;
   latest: Map<string, Snapshot>;
   metrics: Registry;
   /** dist/web: the built dashboard. */
@@ -45,15 +47,24 @@ export function startServer(options: ServerOptions, port: number, host: string):
   const { store, latest, metrics, webRoot } = options;
   const clients = new Set<ServerResponse>();
 
-  const targetsBody = () => ({ targets: store.targets() });
+  const targetsBody = () => ({ targets: store.targets(), intervalSec: options.intervalSec });
 
   const api = (url: URL, res: ServerResponse): void => {
     switch (url.pathname) {
       case '/api/targets':
         return json(res, 200, targetsBody());
       case '/api/snapshot': {
-        const s = latest.get(url.searchParams.get('target') ?? '');
-        return s ? json(res, 200, s) : json(res, 404, { error: 'no snapshot of that target (unknown, or not seen since the server started)' });
+        const key = url.searchParams.get('target') ?? '';
+        const s = latest.get(key);
+        if (s) return json(res, 200, s);
+        // A target gone before this server started: its last kept snapshot, if it was recorded with --keep-snapshots.
+        const kept = store.latestSnapshot(key);
+        if (kept) {
+          res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+          res.end(kept);
+          return;
+        }
+        return json(res, 404, { error: 'no snapshot of that target (not seen since the server started, and none kept: record with --keep-snapshots)' });
       }
       case '/api/series': {
         const key = url.searchParams.get('target');

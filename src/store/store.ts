@@ -61,6 +61,8 @@ export interface Store {
   markGone(ts: number, keys: string[], reason: string): void;
   targets(): TargetRow[];
   gaps(key: string): { start: number; end: number | null; reason: string }[];
+  /** The newest whole snapshot kept for the target (recorded with --keep-snapshots), as JSON. */
+  latestSnapshot(key: string): string | undefined;
   query(q: SeriesQuery): SeriesResult;
   /** Rolls raw samples into minutes and minutes into hours, then drops what is past retention. */
   maintain(now: number): void;
@@ -223,6 +225,8 @@ export function openStore(path: string, retention: Retention = { rawMs: RAW_RETE
     gaps: (key) =>
       (db.prepare('SELECT g.start_ts AS start, g.end_ts AS end, g.reason FROM gaps g JOIN targets t ON t.id = g.target_id WHERE t.key = ? ORDER BY g.start_ts').all(key) as { start: number; end: number | null; reason: string }[]),
     query,
+    latestSnapshot: (key) =>
+      (db.prepare('SELECT s.json FROM snapshots s JOIN targets t ON t.id = s.target_id WHERE t.key = ? ORDER BY s.ts DESC LIMIT 1').get(key) as { json: string } | undefined)?.json,
     maintain: (now) => maintain(now),
     counts: () => ({
       raw: (db.prepare('SELECT count(*) AS n FROM raw').get() as { n: number }).n,

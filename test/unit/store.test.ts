@@ -82,3 +82,13 @@ test('schema version is recorded and a newer database is refused', () => {
   db.close();
   assert.throws(() => openStore(path), /schema version 99 is newer/);
 });
+
+test('the newest kept snapshot of a target', () => {
+  const store = openStore(join(dir, 'e.db'));
+  store.record(T0, [{ ...sample('k', 1), snapshotJson: '{"n":1}' }]);
+  store.record(T0 + 1000, [{ ...sample('k', 2), snapshotJson: '{"n":2}' }]);
+  store.record(T0 + 2000, [sample('k', 3)]);
+  assert.equal(store.latestSnapshot('k'), '{"n":2}');
+  assert.equal(store.latestSnapshot('nobody'), undefined);
+  store.close();
+});
