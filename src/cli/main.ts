@@ -87,20 +87,21 @@ export function buildProgram(): Command {
     .argument('[count]', 'with -i: number of refreshes')
     .action((count: string | undefined, flags: CommonFlags) => runList(host, outputOptions(flags, count)));
 
-  withCommonOptions(program.command('show').description('show one process: waterfall, heaps, mempools, memzones, ports, threads'))
-    .argument('<target>', 'pid or DPDK --file-prefix of the process')
-    .argument('[count]', 'with -i: number of refreshes')
-    .option('-m, --memory [file]', 'memory view (the default), optionally written to <file>')
-    .action((target: string, count: string | undefined, flags: CommonFlags & { memory?: string | boolean }) =>
-      runShow(host, target, outputOptions(flags, count, typeof flags.memory === 'string' ? flags.memory : undefined)));
+  // `show` and `lstack show` share gazellectl's `<target> -m [file]` shape.
+  const showCommand = (cmd: Command, target: string, run: (target: string, o: ReturnType<typeof outputOptions>) => Promise<void>) =>
+    withCommonOptions(cmd)
+      .argument('<target>', target)
+      .argument('[count]', 'with -i: number of refreshes')
+      .option('-m, --memory [file]', 'memory view (the default), optionally written to <file>')
+      .action((t: string, count: string | undefined, flags: CommonFlags & { memory?: string | boolean }) =>
+        run(t, outputOptions(flags, count, typeof flags.memory === 'string' ? flags.memory : undefined)));
+
+  showCommand(program.command('show').description('show one process: waterfall, heaps, mempools, memzones, rings, ports, threads'),
+    'pid or DPDK --file-prefix of the process', (t, o) => runShow(host, t, o));
 
   const lstack = program.command('lstack').description('gazelle: memory per protocol-stack thread (gazellectl style)');
-  withCommonOptions(lstack.command('show').description('per stack: total/used/free memory, usage, CPU, thread, the lstack.conf values that sized it'))
-    .argument('<target>', "pid of the gazelle process, or the host_addr of its lstack.conf")
-    .argument('[count]', 'with -i: number of refreshes')
-    .option('-m, --memory [file]', 'memory view (the default), optionally written to <file>')
-    .action((target: string, count: string | undefined, flags: CommonFlags & { memory?: string | boolean }) =>
-      runLstackShow(host, target, outputOptions(flags, count, typeof flags.memory === 'string' ? flags.memory : undefined)));
+  showCommand(lstack.command('show').description('per stack: total/used/free memory, usage, CPU, thread, the lstack.conf values that sized it'),
+    'pid of the gazelle process, or the host_addr of its lstack.conf', (t, o) => runLstackShow(host, t, o));
 
   const recordFlags = (cmd: Command) =>
     cmd
