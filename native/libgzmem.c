@@ -643,13 +643,31 @@ static const enum rte_tel_value_type gzm_mp_types[GZM_MP_NB] = {
 	RTE_TEL_U64_VAL, RTE_TEL_U64_VAL, RTE_TEL_U64_VAL,
 };
 
-struct gzm_mp_page {
-	struct rte_tel_data *arr[GZM_MP_NB];
+/* Where a paginated reply stands: which entries it skips, how many rows and bytes it holds. */
+struct gzm_page_cursor {
 	uint32_t start;
-	uint32_t index;		/* pools walked so far */
+	uint32_t index;		/* entries walked so far */
 	uint32_t shown;
 	uint32_t bytes;
 	bool full;
+};
+
+/* Takes one row of `cost` bytes into the page, or marks it full; false when the row is not taken. */
+static bool
+gzm_page_take(struct gzm_page_cursor *c, uint32_t cost, uint32_t max_rows)
+{
+	if (c->shown == max_rows || c->bytes + cost > GZM_REPLY_BUDGET) {
+		c->full = true;
+		return false;
+	}
+	c->bytes += cost;
+	c->shown++;
+	return true;
+}
+
+struct gzm_mp_page {
+	struct rte_tel_data *arr[GZM_MP_NB];
+	struct gzm_page_cursor c;
 };
 
 static void
@@ -660,7 +678,7 @@ gzm_mp_page_visit(struct rte_mempool *mp, void *arg)
 	char name[RTE_MEMPOOL_NAMESIZE];
 	uint32_t cost;
 
-	if (pg->index++ < pg->start || pg->full)
+	if (pg->c.index++ < pg->c.start || pg->c.full)
 		return;
 	gzm_printable(name, sizeof(name), mp->name);
 	gzm_pool_stat(mp, &st, NULL);
@@ -668,12 +686,8 @@ gzm_mp_page_visit(struct rte_mempool *mp, void *arg)
 		gzm_json_u64_len(st.avail) + gzm_json_u64_len(st.in_use) +
 		gzm_json_u64_len(st.common) + gzm_json_u64_len(st.cache) +
 		gzm_json_u64_len(st.cache_size);
-	if (pg->shown == GZM_MEMPOOL_PAGE || pg->bytes + cost > GZM_REPLY_BUDGET) {
-		pg->full = true;
+	if (!gzm_page_take(&pg->c, cost, GZM_MEMPOOL_PAGE))
 		return;
-	}
-	pg->bytes += cost;
-	pg->shown++;
 	rte_tel_data_add_array_string(pg->arr[GZM_MP_NAME], name);
 	rte_tel_data_add_array_u64(pg->arr[GZM_MP_SIZE], st.size);
 	rte_tel_data_add_array_u64(pg->arr[GZM_MP_AVAIL], st.avail);
@@ -689,14 +703,14 @@ gzm_cmd_mempools(const char *cmd __rte_unused, const char *params, struct rte_te
 	struct gzm_mp_page pg;
 
 	memset(&pg, 0, sizeof(pg));
-	if (gzm_parse_start(params, &pg.start) < 0)
+	if (gzm_parse_start(params, &pg.c.start) < 0)
 		return -EINVAL;
 	if (gzm_tel_alloc_arrays(pg.arr, gzm_mp_types, GZM_MP_NB) < 0)
 		return -ENOMEM;
 	rte_mempool_walk(gzm_mp_page_visit, &pg);
 
 	rte_tel_data_start_dict(d);
-	gzm_tel_page_header(d, pg.index, pg.start, pg.shown);
+	gzm_tel_page_header(d, pg.c.index, pg.c.start, pg.c.shown);
 	gzm_tel_add_arrays(d, pg.arr, gzm_mp_keys, GZM_MP_NB);
 	return 0;
 }
@@ -781,11 +795,7 @@ static const enum rte_tel_value_type gzm_rg_types[GZM_RG_NB] = {
 
 struct gzm_rg_page {
 	struct rte_tel_data *arr[GZM_RG_NB];
-	uint32_t start;
-	uint32_t index;		/* valid rings seen so far */
-	uint32_t shown;
-	uint32_t bytes;
-	bool full;
+	struct gzm_page_cursor c;	/* over valid rings */
 };
 
 static void
@@ -796,19 +806,15 @@ gzm_rg_page_visit(const struct gzm_ring_snap *sn, void *arg)
 	char addr[GZM_ADDR_LEN];
 	uint32_t cost;
 
-	if (pg->index++ < pg->start || pg->full)
+	if (pg->c.index++ < pg->c.start || pg->c.full)
 		return;
 	gzm_printable(name, sizeof(name), sn->name);
 	snprintf(addr, sizeof(addr), "0x%" PRIxPTR, (uintptr_t)sn->ring);
 	cost = gzm_json_str_len(name) + gzm_json_u64_len(sn->capacity) +
 		gzm_json_u64_len(sn->count) + gzm_json_u64_len((uint64_t)sn->tid) +
 		gzm_json_u64_len(sn->flags) + gzm_json_str_len(addr);
-	if (pg->shown == GZM_RING_PAGE || pg->bytes + cost > GZM_REPLY_BUDGET) {
-		pg->full = true;
+	if (!gzm_page_take(&pg->c, cost, GZM_RING_PAGE))
 		return;
-	}
-	pg->bytes += cost;
-	pg->shown++;
 	rte_tel_data_add_array_string(pg->arr[GZM_RG_NAME], name);
 	rte_tel_data_add_array_u64(pg->arr[GZM_RG_CAPACITY], sn->capacity);
 	rte_tel_data_add_array_u64(pg->arr[GZM_RG_COUNT], sn->count);
@@ -824,14 +830,14 @@ gzm_cmd_rings(const char *cmd __rte_unused, const char *params, struct rte_tel_d
 	uint32_t total;
 
 	memset(&pg, 0, sizeof(pg));
-	if (gzm_parse_start(params, &pg.start) < 0)
+	if (gzm_parse_start(params, &pg.c.start) < 0)
 		return -EINVAL;
 	if (gzm_tel_alloc_arrays(pg.arr, gzm_rg_types, GZM_RG_NB) < 0)
 		return -ENOMEM;
 	total = gzm_rings_scan(gzm_rg_page_visit, &pg);
 
 	rte_tel_data_start_dict(d);
-	gzm_tel_page_header(d, total, pg.start, pg.shown);
+	gzm_tel_page_header(d, total, pg.c.start, pg.c.shown);
 	gzm_tel_add_arrays(d, pg.arr, gzm_rg_keys, GZM_RG_NB);
 	return 0;
 }
