@@ -2,7 +2,7 @@
 
 import { join } from 'node:path';
 import type { Host } from './host.js';
-import { listDir, listDirOptional, readOptional, readText } from './files.js';
+import { listDirOptional, readOptional, readText } from './files.js';
 import { NotFoundError, ProtocolError, TargetGoneError } from '../errors.js';
 
 export interface NumaHugeMapping {
@@ -166,8 +166,4 @@ export async function readProcess(host: Host, pid: number): Promise<ProcessReadi
     numa: parseNumaMapsHuge(numa),
     threads,
   };
-}
-
-export async function listPids(host: Host): Promise<number[]> {
-  return (await listDir(host.procRoot)).filter(isPid).map(Number).sort((a, b) => a - b);
 }
