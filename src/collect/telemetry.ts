@@ -195,8 +195,10 @@ export function stringArray(data: unknown, what: string): string[] | undefined {
 export function parseHeapInfo(data: unknown): HeapReading {
   const w = '/eal/heap_info';
   if (!isRecord(data)) fail(w, data);
+  // DPDK 22.11 spells the id Head_id; 21.11, 23.11 and 24.11 spell it Heap_id (see the fixtures).
+  const idKey = 'Heap_id' in data ? 'Heap_id' : 'Head_id';
   return {
-    id: num(data, 'Head_id', w),
+    id: num(data, idKey, w),
     name: str(data, 'Name', w),
     heapBytes: num(data, 'Heap_size', w),
     freeBytes: num(data, 'Free_size', w),

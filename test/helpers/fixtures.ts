@@ -15,7 +15,14 @@ export const SCENARIOS = {
   'gazelle-conn100': 9978,
   'gazelle-closed': 9978,
   testpmd: 11965,
+  // testpmd of each DPDK version of the matrix, captured by test/fixtures/capture-dpdk.sh
+  'testpmd-21.11.9': 17081,
+  'testpmd-22.11.11': 16975,
+  'testpmd-23.11.7': 17186,
+  'testpmd-24.11.6': 17286,
 } as const;
+
+export const VERSION_SCENARIOS = ['testpmd-21.11.9', 'testpmd-22.11.11', 'testpmd-23.11.7', 'testpmd-24.11.6'] as const;
 
 export type Scenario = keyof typeof SCENARIOS;
 

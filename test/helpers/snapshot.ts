@@ -12,7 +12,7 @@ export async function fixtureProcess(scenario: Scenario): Promise<DpdkProcess> {
   const pid = SCENARIOS[scenario];
   const telemetry = await readTelemetry(replayTelemetry(scenario));
   const process = await readProcess(host, pid);
-  const prefix = scenario === 'testpmd' ? 'gztp' : 'gazelle';
+  const prefix = scenario.startsWith('testpmd') ? 'gztp' : 'gazelle';
   return buildProcess({ process, telemetry, socketPath: `/var/run/dpdk/${prefix}/dpdk_telemetry.v2`, socketPrefix: prefix });
 }
 
