@@ -3,10 +3,13 @@
 
 NODE_TEST = node --import tsx --test --test-concurrency=1 --test-reporter=spec
 
-.PHONY: setup build native test unit integration demo bench clean
+.PHONY: setup setup-tests build native test unit integration demo bench clean
 
 setup:
 	@bash scripts/setup.sh
+
+setup-tests:
+	@bash scripts/setup.sh tests
 
 build:
 	npx tsc -p tsconfig.json
@@ -15,15 +18,17 @@ build:
 native:
 	$(MAKE) -C native
 
-test: setup
+# Unit tests, then integration tests on Debian's DPDK 22.11 and on each other DPDK of the matrix
+# (built once into ~/.cache/gzmem/dpdk by scripts/build-dpdk.sh), then aarch64: see scripts/run-tests.sh.
+test: setup-tests
 	npx tsc -p tsconfig.check.json
-	$(NODE_TEST) test/unit/*.test.ts test/integration/*.test.ts test/e2e/*.test.ts
+	bash scripts/run-tests.sh
 
 unit:
 	$(NODE_TEST) test/unit/*.test.ts
 
 integration:
-	$(NODE_TEST) test/integration/*.test.ts test/e2e/*.test.ts
+	$(NODE_TEST) $(filter-out test/integration/aarch64.test.ts,$(wildcard test/integration/*.test.ts)) test/e2e/*.test.ts
 
 demo: setup
 	@bash scripts/demo.sh

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_bus_vdev.h>
@@ -248,6 +249,16 @@ gz_usage(FILE *f)
 		"  --hold K                 mbufs held per connection (default 4)\n"
 		"  --ring-size N            per-connection ring size, power of two (default 128)\n"
 		"stdin commands: pattern <name> [hold] | pause | resume | truth | quit\n");
+}
+
+/* Sleeps without spinning (rte_delay_us_sleep is still experimental in DPDK 21.11). */
+static void
+gz_sleep_us(long us)
+{
+	struct timespec ts = { .tv_sec = us / 1000000, .tv_nsec = (us % 1000000) * 1000 };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
 }
 
 /* Strict unsigned parse: digits only, no sign, no spaces, within [min, max]. */
@@ -861,7 +872,7 @@ gz_wait_acks(size_t field_off, uint64_t want, unsigned int timeout_ms)
 			return 0;
 		if (rte_get_timer_cycles() > deadline)
 			return -ETIMEDOUT;
-		rte_delay_us_sleep(50);
+		gz_sleep_us(50);
 	}
 }
 
@@ -1482,7 +1493,7 @@ gz_stacks_start(void)
 			fprintf(stderr, GZ_PROG ": stack %u did not get ready\n", i);
 			return -1;
 		}
-		rte_delay_us_sleep(1000);
+		gz_sleep_us(1000);
 	}
 	return 0;
 }

@@ -38,6 +38,16 @@
 #include <rte_ring.h>
 #include <rte_spinlock.h>
 #include <rte_telemetry.h>
+#include <rte_version.h>
+
+/* 23.03 renamed the 64-bit adders to *_uint (same wire format) and 23.11 deprecates the old names. */
+#if RTE_VERSION >= RTE_VERSION_NUM(23, 3, 0, 0)
+#define gzm_dict_u64 rte_tel_data_add_dict_uint
+#define gzm_array_u64 rte_tel_data_add_array_uint
+#else
+#define gzm_dict_u64 rte_tel_data_add_dict_u64
+#define gzm_array_u64 rte_tel_data_add_array_u64
+#endif
 
 #define GZM_VERSION 1
 
@@ -569,8 +579,8 @@ gzm_tel_add_arrays(struct rte_tel_data *d, struct rte_tel_data **arr,
 static void
 gzm_tel_page_header(struct rte_tel_data *d, uint32_t total, uint32_t start, uint32_t shown)
 {
-	rte_tel_data_add_dict_u64(d, "total", total);
-	rte_tel_data_add_dict_u64(d, "start", start);
+	gzm_dict_u64(d, "total", total);
+	gzm_dict_u64(d, "start", start);
 	rte_tel_data_add_dict_int(d, "next",
 		(uint64_t)start + shown < total ? (int)(start + shown) : -1);
 }
@@ -689,12 +699,12 @@ gzm_mp_page_visit(struct rte_mempool *mp, void *arg)
 	if (!gzm_page_take(&pg->c, cost, GZM_MEMPOOL_PAGE))
 		return;
 	rte_tel_data_add_array_string(pg->arr[GZM_MP_NAME], name);
-	rte_tel_data_add_array_u64(pg->arr[GZM_MP_SIZE], st.size);
-	rte_tel_data_add_array_u64(pg->arr[GZM_MP_AVAIL], st.avail);
-	rte_tel_data_add_array_u64(pg->arr[GZM_MP_IN_USE], st.in_use);
-	rte_tel_data_add_array_u64(pg->arr[GZM_MP_COMMON], st.common);
-	rte_tel_data_add_array_u64(pg->arr[GZM_MP_CACHE], st.cache);
-	rte_tel_data_add_array_u64(pg->arr[GZM_MP_CACHE_SIZE], st.cache_size);
+	gzm_array_u64(pg->arr[GZM_MP_SIZE], st.size);
+	gzm_array_u64(pg->arr[GZM_MP_AVAIL], st.avail);
+	gzm_array_u64(pg->arr[GZM_MP_IN_USE], st.in_use);
+	gzm_array_u64(pg->arr[GZM_MP_COMMON], st.common);
+	gzm_array_u64(pg->arr[GZM_MP_CACHE], st.cache);
+	gzm_array_u64(pg->arr[GZM_MP_CACHE_SIZE], st.cache_size);
 }
 
 static int
@@ -757,17 +767,17 @@ gzm_cmd_mempool(const char *cmd __rte_unused, const char *params, struct rte_tel
 	for (k = 0; k < RTE_MAX_LCORE; k++) {
 		if (f.lens[k] == 0)
 			continue;
-		rte_tel_data_add_array_u64(arr[0], k);
-		rte_tel_data_add_array_u64(arr[1], f.lens[k]);
+		gzm_array_u64(arr[0], k);
+		gzm_array_u64(arr[1], f.lens[k]);
 	}
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_string(d, "name", f.shown);
-	rte_tel_data_add_dict_u64(d, "size", f.st.size);
-	rte_tel_data_add_dict_u64(d, "avail", f.st.avail);
-	rte_tel_data_add_dict_u64(d, "in_use", f.st.in_use);
-	rte_tel_data_add_dict_u64(d, "common", f.st.common);
-	rte_tel_data_add_dict_u64(d, "cache", f.st.cache);
-	rte_tel_data_add_dict_u64(d, "cache_size", f.st.cache_size);
+	gzm_dict_u64(d, "size", f.st.size);
+	gzm_dict_u64(d, "avail", f.st.avail);
+	gzm_dict_u64(d, "in_use", f.st.in_use);
+	gzm_dict_u64(d, "common", f.st.common);
+	gzm_dict_u64(d, "cache", f.st.cache);
+	gzm_dict_u64(d, "cache_size", f.st.cache_size);
 	gzm_tel_add_arrays(d, arr, keys, 2);
 	return 0;
 }
@@ -816,10 +826,10 @@ gzm_rg_page_visit(const struct gzm_ring_snap *sn, void *arg)
 	if (!gzm_page_take(&pg->c, cost, GZM_RING_PAGE))
 		return;
 	rte_tel_data_add_array_string(pg->arr[GZM_RG_NAME], name);
-	rte_tel_data_add_array_u64(pg->arr[GZM_RG_CAPACITY], sn->capacity);
-	rte_tel_data_add_array_u64(pg->arr[GZM_RG_COUNT], sn->count);
-	rte_tel_data_add_array_u64(pg->arr[GZM_RG_TID], (uint64_t)sn->tid);
-	rte_tel_data_add_array_u64(pg->arr[GZM_RG_FLAGS], sn->flags);
+	gzm_array_u64(pg->arr[GZM_RG_CAPACITY], sn->capacity);
+	gzm_array_u64(pg->arr[GZM_RG_COUNT], sn->count);
+	gzm_array_u64(pg->arr[GZM_RG_TID], (uint64_t)sn->tid);
+	gzm_array_u64(pg->arr[GZM_RG_FLAGS], sn->flags);
 	rte_tel_data_add_array_string(pg->arr[GZM_RG_ADDR], addr);
 }
 
@@ -860,15 +870,15 @@ gzm_cmd_info(const char *cmd __rte_unused, const char *params __rte_unused,
 	rte_mempool_walk(gzm_mp_count_visit, &pools);
 
 	rte_tel_data_start_dict(d);
-	rte_tel_data_add_dict_u64(d, "version", GZM_VERSION);
-	rte_tel_data_add_dict_u64(d, "rings", rings);
-	rte_tel_data_add_dict_u64(d, "rings_dropped",
+	gzm_dict_u64(d, "version", GZM_VERSION);
+	gzm_dict_u64(d, "rings", rings);
+	gzm_dict_u64(d, "rings_dropped",
 				  __atomic_load_n(&g_dropped, __ATOMIC_RELAXED));
-	rte_tel_data_add_dict_u64(d, "rings_stale",
+	gzm_dict_u64(d, "rings_stale",
 				  __atomic_load_n(&g_stale, __ATOMIC_RELAXED));
-	rte_tel_data_add_dict_u64(d, "mempools", pools);
-	rte_tel_data_add_dict_u64(d, "ring_page", GZM_RING_PAGE);
-	rte_tel_data_add_dict_u64(d, "mempool_page", GZM_MEMPOOL_PAGE);
+	gzm_dict_u64(d, "mempools", pools);
+	gzm_dict_u64(d, "ring_page", GZM_RING_PAGE);
+	gzm_dict_u64(d, "mempool_page", GZM_MEMPOOL_PAGE);
 	return 0;
 }
 

@@ -1,24 +1,69 @@
-// Attach without restart: reads ring and mempool-cache counters of a running DPDK 22.11 process
-// from /proc/<pid>/mem at the addresses its telemetry gives. Read-only, no ptrace stop.
+// Attach without restart: reads ring and mempool-cache counters of a running DPDK process
+// (21.11 to 24.11, layouts in attach-layouts.ts) from /proc/<pid>/mem at the addresses its telemetry gives. Read-only, no ptrace stop.
 // Every read is validated against what telemetry said; anything unexpected is refused, not guessed.
 
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Host } from './host.js';
 import type { MempoolReading, MemzoneReading } from './telemetry.js';
-import { fsError } from './files.js';
+import { fsError, readText } from './files.js';
+import { ATTACH_LAYOUTS } from './attach-layouts.js';
 import { ProtocolError, UnsupportedError } from '../errors.js';
 
+export type AttachLayout = (typeof ATTACH_LAYOUTS)[number];
+
+/** A DPDK process maps a few thousand areas; its maps stays well under this. */
+const MAPS_CAP = 16 * 1024 * 1024;
+
 /**
- * Struct offsets of DPDK 22.11 (ABI 23) on x86_64 with 64-byte cache lines, as compiled from its
- * headers (offsetof against the installed 22.11 headers); test/integration/attach.test.ts checks the
- * counts read through them against gzload's in-process truth.
+ * The (release line, architecture) pairs whose layout the integration tests have checked against
+ * a real process of that version (test/integration/attach.test.ts, run once per DPDK of the matrix).
+ * A layout that is only generated, not verified, is refused rather than trusted.
  */
-export const LAYOUT_22_11 = {
-  ring: { name: 0, nameSize: 29, size: 48, mask: 52, capacity: 56, prodHead: 128, prodTail: 132, consHead: 256, consTail: 260, bytes: 384 },
-  mempool: { name: 0, nameSize: 26, poolData: 32, size: 64, cacheSize: 68, eltSize: 72, privateDataSize: 84, localCache: 96, bytes: 192 },
-  cache: { size: 0, flushthresh: 4, len: 8, bytes: 8256 },
-} as const;
+export const VERIFIED_LAYOUTS: readonly string[] = ['21.11/x86_64', '22.11/x86_64', '23.11/x86_64', '24.11/x86_64'];
+
+/** The machine's architecture as DPDK and uname name it. */
+export function machineArch(): string {
+  return ({ x64: 'x86_64', arm64: 'aarch64' } as Record<string, string>)[process.arch] ?? process.arch;
+}
+
+const ELF_MACHINES: Record<number, string> = { 62: 'x86_64', 183: 'aarch64' };
+
+/** e_machine of an ELF header, by name; undefined when the bytes are not an ELF header. */
+export function elfArch(header: Buffer): string | undefined {
+  if (header.length < 20 || header.readUInt32BE(0) !== 0x7f454c46) return undefined;
+  const machine = header[5] === 2 ? header.readUInt16BE(18) : header.readUInt16LE(18);
+  return ELF_MACHINES[machine] ?? `ELF machine ${machine}`;
+}
+
+/**
+ * The architecture the target's DPDK was built for: that of the EAL library it maps, else of its
+ * executable (static builds). Not the machine's: under qemu-user an aarch64 process runs on x86_64.
+ */
+export async function targetArch(host: Host, pid: number, maps: string): Promise<string | undefined> {
+  const eal = /\s(\/\S*librte_eal\.so[^\s]*)$/m.exec(maps)?.[1];
+  const file = eal ? join(host.procRoot, String(pid), 'root', eal) : join(host.procRoot, String(pid), 'exe');
+  const fh = await open(file, 'r').catch(() => undefined);
+  if (!fh) return undefined;
+  try {
+    const header = Buffer.alloc(20);
+    await fh.read(header, 0, 20, 0);
+    return elfArch(header);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The verified layout for a greeting's version (`DPDK 23.11.7`) on an architecture, or why there is none. */
+export function attachLayout(version: string, arch: string): AttachLayout | string {
+  const m = /^DPDK (\d+\.\d+)(?:\.\d+)?/.exec(version.trim());
+  if (!m) return `cannot tell the DPDK release from ${JSON.stringify(version.slice(0, 40))}`;
+  const line = m[1]!;
+  const layout = ATTACH_LAYOUTS.find((l) => l.version === line && l.arch === arch);
+  if (!layout) return `attach reader knows no memory layout of DPDK ${line} on ${arch} (known: ${ATTACH_LAYOUTS.map((l) => `${l.version}/${l.arch}`).join(', ')})`;
+  if (!VERIFIED_LAYOUTS.includes(`${line}/${arch}`)) return `the DPDK ${line} layout on ${arch} (${layout.cacheLine}-byte cache lines) is not verified by any test yet`;
+  return layout;
+}
 
 export interface RingCounts {
   name: string;
@@ -46,19 +91,14 @@ export interface AttachReading {
   rings: RingCounts[];
 }
 
-/** `DPDK 22.11.11` → true; the layout above is known for 22.11 only. */
-export function attachSupported(version: string): boolean {
-  return /^DPDK 22\.11(\.\d+)?$/.test(version.trim());
-}
-
 function cString(buf: Buffer, start: number, size: number): string {
   const end = buf.indexOf(0, start);
   return buf.toString('latin1', start, end < 0 || end > start + size ? start + size : end);
 }
 
 /** Parses and validates a ring header; throws with the reason when it is not a sane ring. */
-export function parseRingHeader(buf: Buffer, expectName: string | undefined): Omit<RingCounts, 'address'> {
-  const L = LAYOUT_22_11.ring;
+export function parseRingHeader(layout: AttachLayout, buf: Buffer, expectName: string | undefined): Omit<RingCounts, 'address'> {
+  const L = layout.ring;
   if (buf.length < L.bytes) throw new ProtocolError('short ring header');
   const name = cString(buf, L.name, L.nameSize);
   const size = buf.readUInt32LE(L.size);
@@ -93,9 +133,9 @@ function addressOf(text: string | number): bigint {
   return typeof text === 'number' ? BigInt(text) : BigInt(text);
 }
 
-async function readPool(fh: FileHandle, pool: MempoolReading, header: MemzoneReading): Promise<AttachedPool> {
-  const M = LAYOUT_22_11.mempool;
-  const C = LAYOUT_22_11.cache;
+async function readPool(fh: FileHandle, layout: AttachLayout, pool: MempoolReading, header: MemzoneReading): Promise<AttachedPool> {
+  const M = layout.mempool;
+  const C = layout.cache;
   const mp = await readAt(fh, addressOf(header.address), M.bytes);
   const name = cString(mp, M.name, M.nameSize);
   if (name !== pool.name) throw new ProtocolError(`mempool header names ${JSON.stringify(name)}`);
@@ -105,7 +145,7 @@ async function readPool(fh: FileHandle, pool: MempoolReading, header: MemzoneRea
   const poolData = mp.readBigUInt64LE(M.poolData);
   if (poolData !== BigInt(pool.poolId)) throw new ProtocolError('mempool pool_data disagrees with telemetry pool_id');
   // Only ring-based pools keep their free objects in a ring named MP_<pool>; other ops are refused.
-  const ring = parseRingHeader(await readAt(fh, poolData, LAYOUT_22_11.ring.bytes), `MP_${pool.name}`);
+  const ring = parseRingHeader(layout, await readAt(fh, poolData, layout.ring.bytes), `MP_${pool.name}`);
   const cacheLens: { lcore: number; len: number }[] = [];
   let cache = 0;
   if (pool.cacheSize > 0) {
@@ -131,7 +171,12 @@ async function readPool(fh: FileHandle, pool: MempoolReading, header: MemzoneRea
 }
 
 export async function readAttach(host: Host, pid: number, version: string, pools: MempoolReading[], memzones: MemzoneReading[]): Promise<AttachReading> {
-  if (!attachSupported(version)) throw new UnsupportedError(`attach reader knows DPDK 22.11's memory layout only; this process runs ${version}`);
+  const mapsPath = join(host.procRoot, String(pid), 'maps');
+  const maps = await readText(mapsPath, MAPS_CAP).catch((err: unknown) => { throw fsError(err, mapsPath); });
+  const arch = await targetArch(host, pid, maps);
+  if (arch === undefined) throw new UnsupportedError(`cannot tell which architecture process ${pid}'s DPDK was built for`);
+  const layout = attachLayout(version, arch);
+  if (typeof layout === 'string') throw new UnsupportedError(layout);
   const path = join(host.procRoot, String(pid), 'mem');
   let fh: FileHandle;
   try {
@@ -149,7 +194,7 @@ export async function readAttach(host: Host, pid: number, version: string, pools
         continue;
       }
       try {
-        out.pools.push(await readPool(fh, pool, header));
+        out.pools.push(await readPool(fh, layout, pool, header));
       } catch (err) {
         if (!(err instanceof ProtocolError)) throw err;
         out.refused.push({ name: pool.name, why: err.message });
@@ -158,7 +203,7 @@ export async function readAttach(host: Host, pid: number, version: string, pools
     for (const z of memzones) {
       if (!z.name.startsWith('RG_') || z.name.startsWith('RG_MP_')) continue;
       try {
-        const r = parseRingHeader(await readAt(fh, addressOf(z.address), LAYOUT_22_11.ring.bytes), z.name.slice(3));
+        const r = parseRingHeader(layout, await readAt(fh, addressOf(z.address), layout.ring.bytes), z.name.slice(3));
         out.rings.push({ ...r, address: z.address });
       } catch (err) {
         if (!(err instanceof ProtocolError)) throw err;

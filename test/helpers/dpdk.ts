@@ -2,12 +2,28 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ROOT } from './fixtures.js';
 import type { DpdkProcess, Snapshot } from '../../src/model/snapshot.js';
 
-export const GZLOAD = join(ROOT, 'native', 'build', 'gzload');
+/**
+ * The DPDK under test: Debian's package, or one of the version matrix when scripts/test-matrix.sh
+ * sets GZMEM_TEST_DPDK (its install prefix) and GZMEM_TEST_NATIVE (native/ built against it).
+ */
+export const DPDK = ((prefix: string | undefined) => prefix
+  ? {
+    name: basename(dirname(prefix)),
+    testpmd: join(prefix, 'bin', 'dpdk-testpmd'),
+    telemetryPy: join(prefix, 'bin', 'dpdk-telemetry.py'),
+    env: { LD_LIBRARY_PATH: join(prefix, 'lib') } as NodeJS.ProcessEnv,
+    native: process.env.GZMEM_TEST_NATIVE ?? join(ROOT, 'native', 'build', basename(dirname(prefix))),
+  }
+  : { name: 'system', testpmd: '/usr/bin/dpdk-testpmd', telemetryPy: 'dpdk-telemetry.py', env: {} as NodeJS.ProcessEnv, native: join(ROOT, 'native', 'build') }
+)(process.env.GZMEM_TEST_DPDK);
+
+export const GZLOAD = join(DPDK.native, 'gzload');
+export const PRELOAD = join(DPDK.native, 'libgzmem.so');
 /** The built CLI, as users run it (make test builds it first). */
 export const CLI = join(ROOT, 'bin', 'gzmem.js');
 
@@ -20,7 +36,7 @@ export function uniquePrefix(tag: string): string {
 export function hugepagesMissing(): string | undefined {
   const nr = Number(readFileSync('/proc/sys/vm/nr_hugepages', 'utf8').trim());
   const mounted = readFileSync('/proc/mounts', 'utf8').split('\n').some((l) => l.split(' ')[2] === 'hugetlbfs');
-  const why = nr < 256 ? `only ${nr} hugepages configured` : !mounted ? 'no hugetlbfs mounted' : !existsSync('/usr/bin/dpdk-testpmd') ? 'dpdk-testpmd not installed' : undefined;
+  const why = nr < 256 ? `only ${nr} hugepages configured` : !mounted ? 'no hugetlbfs mounted' : !existsSync(DPDK.testpmd) ? `${DPDK.testpmd} not installed` : !existsSync(GZLOAD) ? `${GZLOAD} not built` : undefined;
   if (why && process.env.CI === 'true') throw new Error(`CI needs real hugepages: ${why}`);
   return why;
 }
@@ -51,7 +67,7 @@ async function waitFor(cond: () => boolean | Promise<boolean>, ms: number, what:
 }
 
 function telemetryReady(prefix: string): boolean {
-  const r = spawnSync('dpdk-telemetry.py', ['-f', prefix], { input: '/info\n', encoding: 'utf8', timeout: 3000 });
+  const r = spawnSync(DPDK.telemetryPy, ['-f', prefix], { input: '/info\n', encoding: 'utf8', timeout: 3000 });
   return r.status === 0 && r.stdout.includes('"pid"');
 }
 
@@ -70,7 +86,7 @@ export async function startTestpmd(options: TestpmdOptions = {}): Promise<DpdkPr
     '--', '--forward-mode=io', `--total-num-mbufs=${options.mbufs ?? 16384}`, ...(options.interactive ? ['-i'] : [])];
   // Non-interactive testpmd runs until its stdin ends: keep the pipe open.
   // stdbuf: testpmd's printf output must not lag behind the prompt it writes directly (stdbuf execs, same pid).
-  const child = spawn('stdbuf', ['-oL', 'dpdk-testpmd', ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+  const child = spawn('stdbuf', ['-oL', DPDK.testpmd, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...DPDK.env, ...options.env } });
   let err = '';
   let out = '';
   child.stderr!.on('data', (b: Buffer) => { err = (err + b.toString()).slice(-8000); });
@@ -99,7 +115,7 @@ export interface GzloadOptions {
 export async function startGzload(options: GzloadOptions = {}): Promise<DpdkProc> {
   const prefix = options.prefix ?? uniquePrefix('gl');
   const args = [...(options.eal ?? ['-l', '0-1']), '--no-pci', '--file-prefix', prefix, '--huge-unlink', '--', ...(options.app ?? [])];
-  const child = spawn(GZLOAD, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+  const child = spawn(GZLOAD, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...DPDK.env, ...options.env } });
   let err = '';
   child.stderr!.on('data', (b: Buffer) => { err = (err + b.toString()).slice(-8000); });
   const lines: string[] = [];
@@ -141,7 +157,7 @@ export function removeHugeFiles(prefix: string): void {
 
 /** Ground truth through DPDK's own client, not ours. */
 export function telemetryPy(prefix: string, commands: string[]): Record<string, unknown>[] {
-  const r = spawnSync('dpdk-telemetry.py', ['-f', prefix], { input: commands.join('\n') + '\n', encoding: 'utf8', timeout: 10000 });
+  const r = spawnSync(DPDK.telemetryPy, ['-f', prefix], { input: commands.join('\n') + '\n', encoding: 'utf8', timeout: 10000 });
   if (r.status !== 0) throw new Error(`dpdk-telemetry.py failed: ${r.stderr}`);
   return r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
 }

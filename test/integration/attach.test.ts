@@ -45,12 +45,22 @@ test("testpmd: attach equals size - common_pool_count - total_cache_count of its
   assert.equal(m.occupancy?.inUse, size - common - cached);
   assert.equal(m.occupancy?.commonPoolAvail, common);
   assert.equal(m.occupancy?.cacheAvail, cached);
+  // From 23.03 telemetry counts too: at rest it must say exactly what attach read.
+  const told = m.occupancy?.checks.find((c) => c.source === 'telemetry-occupancy');
+  const [major = 0, minor = 0] = (/DPDK (\d+)\.(\d+)/.exec(p.dpdkVersion ?? '') ?? []).slice(1).map(Number);
+  if (major * 100 + minor >= 2303) {
+    assert.equal(told?.inUse, size - common - cached);
+    assert.equal(m.occupancy?.agrees, true);
+  } else {
+    assert.equal(told, undefined, `${p.dpdkVersion} telemetry has no occupancy`);
+  }
 });
 
 test('--no-attach leaves occupancy unknown, and says why', { skip }, async () => {
   const gz = started[0]!;
   const p = await showProcess(String(gz.pid), ['--no-attach']);
-  assert.ok(p.mempools.every((m) => m.occupancy === null));
-  assert.equal(p.waterfall.inUse.bytes, null);
+  // From 23.03 telemetry itself counts; before, nothing else can tell.
+  if (p.mempools.every((m) => m.occupancy === null)) assert.equal(p.waterfall.inUse.bytes, null);
+  else assert.ok(p.mempools.every((m) => m.occupancy?.source === 'telemetry-occupancy' && m.occupancy.checks.length === 0));
   assert.match(p.sources.find((s) => s.name === 'attach')?.detail ?? '', /--no-attach/);
 });

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { SeqpacketServer } from 'node-unix-socket';
+import { listenSeqpacket } from '../../src/collect/seqpacket.js';
 import { ExitCode } from '../../src/errors.js';
 import { ROOT } from '../helpers/fixtures.js';
 import { gzmem, hugepagesMissing, startTestpmd, stop, type CliResult, type DpdkProc } from '../helpers/dpdk.js';
@@ -70,8 +70,7 @@ test('usage errors exit 2', async () => {
 
 test('a stale socket with no server behind it', async () => {
   mkdirSync(join(tmp, 'stale'), { recursive: true });
-  const server = new SeqpacketServer();
-  server.listen(join(tmp, 'stale', 'dpdk_telemetry.v2'));
+  const server = listenSeqpacket(join(tmp, 'stale', 'dpdk_telemetry.v2'));
   server.close(); // the socket file stays, nobody listens: what a killed DPDK process leaves
   assert.ok(existsSync(join(tmp, 'stale', 'dpdk_telemetry.v2')));
   oneLineError(await gzmem(['show', 'stale'], env), ExitCode.telemetry, /connection refused \(stale socket/);

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Snapshot } from '../../src/model/snapshot.js';
 import { ROOT } from '../helpers/fixtures.js';
-import { gzmem, hugepagesMissing, startGzload, stop, type DpdkProc } from '../helpers/dpdk.js';
+import { gzmem, hugepagesMissing, startGzload, stop, type DpdkProc, PRELOAD } from '../helpers/dpdk.js';
 
 interface Truth {
   stacks: { id: number; tid: number; cpu: number; name: string; held: number; pool: string }[];
@@ -30,7 +30,7 @@ before(async () => {
     eal: ['--lcores', '0@0,1@1,2@1'],
     app: ['--stacks', '2', '--tcp_conn_count', '40', '--mbuf_count_per_conn', '20', '--nic_rxqueue_size', '256', '--nic_txqueue_size', '128', '--pattern', 'steady', '--hold', '3'],
     // With the preload, as gazelle users run it: LD_PRELOAD="libgzmem.so liblstack.so".
-    env: { LSTACK_CONF_PATH: conf, LD_PRELOAD: join(ROOT, 'native', 'build', 'libgzmem.so') },
+    env: { LSTACK_CONF_PATH: conf, LD_PRELOAD: PRELOAD },
   });
   await new Promise((r) => setTimeout(r, 400));
   gz.send!('pause');

@@ -6,9 +6,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/fixtures.js';
-import { hugepagesMissing, showProcess, startGzload, testpmdPoolAtRest, startTestpmd, stop, type DpdkProc } from '../helpers/dpdk.js';
+import { hugepagesMissing, showProcess, startGzload, testpmdPoolAtRest, startTestpmd, stop, type DpdkProc, DPDK, PRELOAD } from '../helpers/dpdk.js';
 
-const PRELOAD = join(ROOT, 'native', 'build', 'libgzmem.so');
 const skip = hugepagesMissing();
 const started: DpdkProc[] = [];
 after(async () => { for (const p of started) await stop(p); });
@@ -106,7 +105,7 @@ test('testpmd with the preload: mb_pool_0 in use = size - common_pool_count - to
 
 test('the preload does not break a program that is not a DPDK one', () => {
   for (const cmd of [['/bin/true'], ['sh', '-c', 'echo ok'], [process.execPath, '-e', 'process.exit(0)']]) {
-    const r = spawnSync(cmd[0]!, cmd.slice(1), { env: { ...process.env, LD_PRELOAD: PRELOAD }, encoding: 'utf8', timeout: 20000 });
+    const r = spawnSync(cmd[0]!, cmd.slice(1), { env: { ...process.env, ...DPDK.env, LD_PRELOAD: PRELOAD }, encoding: 'utf8', timeout: 20000 });
     assert.equal(r.status, 0, `${cmd.join(' ')}: ${r.stderr}`);
   }
 });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Snapshot } from '../../src/model/snapshot.js';
 import { ROOT } from '../helpers/fixtures.js';
-import { hugepagesMissing, startGzload, stop, type DpdkProc } from '../helpers/dpdk.js';
+import { hugepagesMissing, startGzload, stop, type DpdkProc, PRELOAD } from '../helpers/dpdk.js';
 import { startServe, stopChild, type Served } from '../helpers/serve.js';
 
 const PROMETHEUS = '/usr/bin/prometheus';
@@ -41,7 +41,7 @@ function freePort(): Promise<number> {
 }
 
 test('a gauge scraped by prometheus equals the snapshot', { skip: missing }, async () => {
-  gz = await startGzload({ app: ['--stacks', '1', '--pattern', 'steady'], env: { LD_PRELOAD: join(ROOT, 'native', 'build', 'libgzmem.so') } });
+  gz = await startGzload({ app: ['--stacks', '1', '--pattern', 'steady'], env: { LD_PRELOAD: PRELOAD } });
   srv = await startServe([gz.prefix, '--db', join(dir, 'g.db'), '-i', '0.5']);
   const target = new URL(srv.url).host;
   const promPort = await freePort();

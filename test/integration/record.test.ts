@@ -8,12 +8,11 @@ import { join } from 'node:path';
 import { openStore } from '../../src/store/store.js';
 import type { Snapshot } from '../../src/model/snapshot.js';
 import { ROOT } from '../helpers/fixtures.js';
-import { hugepagesMissing, startGzload, stop, uniquePrefix, type DpdkProc } from '../helpers/dpdk.js';
+import { hugepagesMissing, startGzload, stop, uniquePrefix, type DpdkProc, PRELOAD } from '../helpers/dpdk.js';
 import { startRecord, startServe, stopChild, type Child } from '../helpers/serve.js';
 
 const skip = hugepagesMissing();
 const dir = mkdtempSync(join(tmpdir(), 'gzmem-rec-'));
-const PRELOAD = join(ROOT, 'native', 'build', 'libgzmem.so');
 const procs: DpdkProc[] = [];
 const children: Child[] = [];
 after(async () => {
