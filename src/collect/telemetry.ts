@@ -107,6 +107,8 @@ export interface TelemetryReadings {
   ethdevs: EthdevReading[];
   /** Lists telemetry caps (512 array entries) that we could not walk past. */
   truncated: string[];
+  /** List commands this DPDK answered with null: it does not have them, so what they list is unknown. */
+  unanswered: string[];
 }
 
 /** Telemetry arrays hold at most this many entries (RTE_TEL_MAX_ARRAY_ENTRIES). */
@@ -114,16 +116,22 @@ export const MAX_ARRAY_ENTRIES = 512;
 
 export async function readTelemetry(conn: TelemetryConnection): Promise<TelemetryReadings> {
   const truncated: string[] = [];
-  const params = stringArray(await conn.cmd('/eal/params'), '/eal/params') ?? [];
+  const unanswered: string[] = [];
+  const list = async <T>(command: string, parse: (data: unknown, what: string) => T[] | undefined): Promise<T[]> => {
+    const items = parse(await conn.cmd(command), command);
+    if (items === undefined) unanswered.push(command);
+    return items ?? [];
+  };
+  const params = await list('/eal/params', stringArray);
 
   const heaps: HeapReading[] = [];
-  for (const id of intArray(await conn.cmd('/eal/heap_list'), '/eal/heap_list') ?? []) {
+  for (const id of await list('/eal/heap_list', intArray)) {
     const reply = await conn.cmd(`/eal/heap_info,${id}`);
     if (reply !== null) heaps.push(parseHeapInfo(reply));
   }
 
   const memzones: MemzoneReading[] = [];
-  const zoneIds = intArray(await conn.cmd('/eal/memzone_list'), '/eal/memzone_list') ?? [];
+  const zoneIds = await list('/eal/memzone_list', intArray);
   for (const id of zoneIds) {
     const reply = await conn.cmd(`/eal/memzone_info,${id}`);
     if (reply !== null) memzones.push(parseMemzoneInfo(reply));
@@ -138,7 +146,7 @@ export async function readTelemetry(conn: TelemetryConnection): Promise<Telemetr
   }
 
   const mempools: MempoolReading[] = [];
-  const poolNames = stringArray(await conn.cmd('/mempool/list'), '/mempool/list') ?? [];
+  const poolNames = await list('/mempool/list', stringArray);
   if (poolNames.length >= MAX_ARRAY_ENTRIES) truncated.push('/mempool/list');
   for (const name of poolNames) {
     const reply = await conn.cmd(`/mempool/info,${name}`);
@@ -146,14 +154,14 @@ export async function readTelemetry(conn: TelemetryConnection): Promise<Telemetr
   }
 
   const ethdevs: EthdevReading[] = [];
-  for (const port of intArray(await conn.cmd('/ethdev/list'), '/ethdev/list') ?? []) {
+  for (const port of await list('/ethdev/list', intArray)) {
     const info = await conn.cmd(`/ethdev/info,${port}`);
     if (info === null) continue;
     const stats = await conn.cmd(`/ethdev/stats,${port}`);
     ethdevs.push(parseEthdev(port, info, stats));
   }
 
-  return { hello: conn.hello, params, heaps, memzones, mempools, ethdevs, truncated };
+  return { hello: conn.hello, params, heaps, memzones, mempools, ethdevs, truncated, unanswered };
 }
 
 // ---- pure parsers: each takes one reply's data and validates it ----

@@ -172,6 +172,10 @@ export function buildWaterfall(p: ProcessReading, t: TelemetryReadings | undefin
   if (!t) {
     return { reserved, heap: unknown(telemetryWhy), allocated: unknown(telemetryWhy), inUse: unknown(telemetryWhy) };
   }
+  if (t.unanswered.includes('/eal/heap_list')) {
+    const why = `${t.hello.version} does not answer /eal/heap_list`;
+    return { reserved, heap: unknown(why), allocated: unknown(why), inUse: unknown(why) };
+  }
   const allocated = sum(t.heaps.map((h) => h.allocBytes));
   const blind = pools.filter((m) => m.occupancy === null).map((m) => m.name);
   const inUse =
@@ -292,13 +296,13 @@ export function buildProcess(input: ProcessInput): DpdkProcess {
     mempools,
     ethdevs: t ? buildEthdevs(t) : [],
     rings: buildRings(preload, attach, memzones),
-    unattributed: t
-      ? known(sum(t.heaps.map((h) => h.allocBytes)) - sum(memzones.map((z) => z.lengthBytes)), 'derived')
-      : unknown(telemetryWhy),
+    unattributed: unattributed(t, memzones, telemetryWhy),
     threads: buildThreads(p),
     sources: [
       { name: 'kernel', ok: true },
-      t ? { name: 'telemetry', ok: true } : { name: 'telemetry', ok: false, detail: telemetryWhy },
+      t
+        ? { name: 'telemetry', ok: true, ...(t.unanswered.length ? { detail: `no reply (null) to ${t.unanswered.join(', ')}` } : {}) }
+        : { name: 'telemetry', ok: false, detail: telemetryWhy },
       preload ? { name: 'preload', ok: true } : { name: 'preload', ok: false, detail: 'libgzmem.so is not loaded in this process' },
       attach
         ? { name: 'attach', ok: true, ...(attach.refused.length ? { detail: attach.refused.map((r) => `${r.name}: ${r.why}`).join('; ') } : {}) }
@@ -306,6 +310,14 @@ export function buildProcess(input: ProcessInput): DpdkProcess {
     ],
     warnings,
   };
+}
+
+/** Heap allocations that belong to no memzone (rte_malloc): unknown unless both lists were answered. */
+function unattributed(t: TelemetryReadings | undefined, memzones: Memzone[], telemetryWhy: string): Level {
+  if (!t) return unknown(telemetryWhy);
+  const missing = t.unanswered.filter((c) => c === '/eal/heap_list' || c === '/eal/memzone_list');
+  if (missing.length) return unknown(`${t.hello.version} does not answer ${missing.join(' or ')}`);
+  return known(sum(t.heaps.map((h) => h.allocBytes)) - sum(memzones.map((z) => z.lengthBytes)), 'derived');
 }
 
 /** Files that no live process maps or holds open, grouped by mount and EAL prefix. */

@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTelemetry } from '../../src/collect/telemetry.js';
-import { capturedReply, fixtureDir, replayTelemetry, SCENARIOS, VERSION_SCENARIOS } from '../helpers/fixtures.js';
+import { readProcess } from '../../src/collect/process.js';
+import { buildProcess } from '../../src/model/build.js';
+import { capturedReply, fixtureDir, fixtureHost, replayTelemetry, SCENARIOS, VERSION_SCENARIOS } from '../helpers/fixtures.js';
 import { fixtureProcess } from '../helpers/snapshot.js';
 
 const versionOf = (scenario: string) => scenario.replace('testpmd-', '');
@@ -64,3 +66,20 @@ for (const scenario of VERSION_SCENARIOS) {
     assert.equal(p.dpdkVersion, `DPDK ${version}`);
   });
 }
+
+test('a list command this DPDK does not have makes its figures unknown, with the reason, never 0', async () => {
+  const scenario = 'testpmd-21.11.9';
+  const replay = replayTelemetry(scenario);
+  const lacking = new Set(['/eal/heap_list', '/ethdev/list']);
+  const conn = { ...replay, cmd: async (c: string) => (lacking.has(c) ? null : replay.cmd(c)) };
+  const telemetry = await readTelemetry(conn);
+  assert.deepEqual(telemetry.unanswered, ['/eal/heap_list', '/ethdev/list']);
+  const p = buildProcess({ process: await readProcess(fixtureHost(scenario), SCENARIOS[scenario]), telemetry });
+  for (const level of [p.waterfall.heap, p.waterfall.allocated, p.waterfall.inUse, p.unattributed]) {
+    assert.equal(level.bytes, null);
+    assert.match(level.why ?? '', /DPDK 21\.11\.9 does not answer \/eal\/heap_list/);
+  }
+  assert.equal(p.waterfall.reserved.source, 'kernel');
+  assert.equal(p.mempools.length, 1, 'what it does answer is still shown');
+  assert.match(p.sources.find((s) => s.name === 'telemetry')?.detail ?? '', /\/ethdev\/list/);
+});
