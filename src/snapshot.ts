@@ -50,10 +50,10 @@ async function readDpdk(conn: TelemetryConnection): Promise<{ telemetry: Telemet
 }
 
 /** The attach reader's result, or why there is none; only a vanished target is an error. */
-async function tryAttach(host: Host, pid: number, t: TelemetryReadings): Promise<{ attach?: AttachReading; attachError?: string }> {
+async function tryAttach(host: Host, pid: number, t: TelemetryReadings, hugeStarts: string[]): Promise<{ attach?: AttachReading; attachError?: string }> {
   if (t.mempools.length === 0) return { attachError: 'no mempools to read' };
   try {
-    return { attach: await readAttach(host, pid, t.hello.version, t.mempools, t.memzones) };
+    return { attach: await readAttach(host, pid, t.hello.version, t.mempools, t.memzones, hugeStarts) };
   } catch (err) {
     if (err instanceof GzmemError && !(err instanceof TargetGoneError)) return { attachError: err.message };
     throw err;
@@ -72,7 +72,7 @@ async function readOne(host: Host, pid: number, socket: TelemetrySocketPath | un
     // Independent sources: the target's telemetry thread and the kernel work in parallel.
     const [dpdk, process] = await Promise.all([conn ? readDpdk(conn) : undefined, readProcess(host, pid)]);
     const telemetry = dpdk?.telemetry;
-    const attached = telemetry && options.attach !== false ? await tryAttach(host, pid, telemetry) : { attachError: options.attach === false ? 'disabled (--no-attach)' : 'needs telemetry' };
+    const attached = telemetry && options.attach !== false ? await tryAttach(host, pid, telemetry, process.numa.map((m) => m.start)) : { attachError: options.attach === false ? 'disabled (--no-attach)' : 'needs telemetry' };
     const input: ProcessInput = {
       process,
       ...(telemetry ? { telemetry } : {}),

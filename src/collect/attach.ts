@@ -6,7 +6,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Host } from './host.js';
 import type { MempoolReading, MemzoneReading } from './telemetry.js';
-import { fsError, readText } from './files.js';
+import { errnoOf, fsError, readText } from './files.js';
 import { ATTACH_LAYOUTS } from './attach-layouts.js';
 import { ProtocolError, UnsupportedError } from '../errors.js';
 
@@ -108,44 +108,82 @@ export function parseRingHeader(layout: AttachLayout, buf: Buffer, expectName: s
   const prodTail = buf.readUInt32LE(L.prodTail);
   const consHead = buf.readUInt32LE(L.consHead);
   const consTail = buf.readUInt32LE(L.consTail);
-  if (expectName !== undefined && name !== expectName) throw new ProtocolError(`ring name is ${JSON.stringify(name)}, expected ${expectName}`);
+  if (expectName !== undefined && name !== expectName) throw new ProtocolError(`the ring header does not name ${expectName}`);
+  const label = expectName ?? 'ring';
   if (size === 0 || (size & (size - 1)) !== 0 || mask !== size - 1 || capacity > mask || capacity === 0) {
-    throw new ProtocolError(`ring ${name}: inconsistent size ${size} mask ${mask} capacity ${capacity}`);
+    throw new ProtocolError(`${label}: inconsistent size, mask or capacity`);
   }
   // Indexes are free-running 32-bit counters; in flight, head runs ahead of tail by at most a ring.
   const inFlightProd = (prodHead - prodTail) >>> 0;
   const inFlightCons = (consHead - consTail) >>> 0;
-  if (inFlightProd > size || inFlightCons > size) throw new ProtocolError(`ring ${name}: head/tail indexes out of range`);
+  if (inFlightProd > size || inFlightCons > size) throw new ProtocolError(`${label}: head/tail indexes out of range`);
   const count = ((prodTail - consTail) >>> 0) & mask;
   return { name, size, capacity, count: Math.min(count, capacity) };
 }
 
-async function readAt(fh: FileHandle, address: bigint, length: number): Promise<Buffer> {
+export interface MemoryRange {
+  start: bigint;
+  end: bigint;
+}
+
+/**
+ * The target's hugetlb mappings: the lines of its maps whose start numa_maps flags `huge`. The attach
+ * reader reads nothing outside them, whatever address a telemetry reply names.
+ */
+export function hugetlbRanges(maps: string, hugeStarts: readonly string[]): MemoryRange[] {
+  const starts = new Set(hugeStarts.map((a) => BigInt(`0x${a}`)));
+  const out: MemoryRange[] = [];
+  for (const line of maps.split('\n')) {
+    const m = /^([0-9a-f]+)-([0-9a-f]+)\s/.exec(line);
+    if (!m) continue;
+    const start = BigInt(`0x${m[1]}`);
+    if (starts.has(start)) out.push({ start, end: BigInt(`0x${m[2]}`) });
+  }
+  return out;
+}
+
+interface TargetMemory {
+  fh: FileHandle;
+  ranges: MemoryRange[];
+}
+
+async function readAt(mem: TargetMemory, address: bigint, length: number): Promise<Buffer> {
+  const end = address + BigInt(length);
+  const hex = `0x${address.toString(16)}`;
+  if (!mem.ranges.some((r) => r.start <= address && end <= r.end)) throw new ProtocolError(`${hex} is outside the target's hugepage mappings`);
+  // Hugetlb mappings lie well inside a double's exact range (user space ends below 2^48).
   const buf = Buffer.alloc(length);
-  // User-space addresses on x86_64 stay below 2^47, well inside a double's exact range.
-  if (address <= 0n || address >= 1n << 53n) throw new ProtocolError(`address 0x${address.toString(16)} out of range`);
-  const { bytesRead } = await fh.read(buf, 0, length, Number(address));
-  if (bytesRead !== length) throw new ProtocolError(`short read at 0x${address.toString(16)}`);
+  let bytesRead: number;
+  try {
+    ({ bytesRead } = await mem.fh.read(buf, 0, length, Number(address)));
+  } catch (err) {
+    // Unmapped or gone since maps was read: this read fails, the snapshot does not.
+    throw new ProtocolError(`cannot read target memory at ${hex} (${errnoOf(err) ?? 'error'})`);
+  }
+  if (bytesRead !== length) throw new ProtocolError(`short read at ${hex}`);
   return buf;
 }
 
-function addressOf(text: string | number): bigint {
-  return typeof text === 'number' ? BigInt(text) : BigInt(text);
+function addressOf(value: string | number): bigint {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return BigInt(value);
+  if (typeof value === 'string' && /^0x[0-9a-f]{1,16}$/i.test(value)) return BigInt(value);
+  throw new ProtocolError('telemetry names an address that is not one');
 }
 
-async function readPool(fh: FileHandle, layout: AttachLayout, pool: MempoolReading, header: MemzoneReading): Promise<AttachedPool> {
+async function readPool(mem: TargetMemory, layout: AttachLayout, pool: MempoolReading, header: MemzoneReading): Promise<AttachedPool> {
   const M = layout.mempool;
   const C = layout.cache;
-  const mp = await readAt(fh, addressOf(header.address), M.bytes);
+  const mp = await readAt(mem, addressOf(header.address), M.bytes);
   const name = cString(mp, M.name, M.nameSize);
-  if (name !== pool.name) throw new ProtocolError(`mempool header names ${JSON.stringify(name)}`);
+  // Bytes of the target never go into a message: say that it differs, not what it says.
+  if (name !== pool.name) throw new ProtocolError('the mempool header names another pool than telemetry does');
   if (mp.readUInt32LE(M.size) !== pool.size || mp.readUInt32LE(M.cacheSize) !== pool.cacheSize || mp.readUInt32LE(M.eltSize) !== pool.eltSize) {
     throw new ProtocolError('mempool header disagrees with telemetry (size, cache size or element size)');
   }
   const poolData = mp.readBigUInt64LE(M.poolData);
   if (poolData !== BigInt(pool.poolId)) throw new ProtocolError('mempool pool_data disagrees with telemetry pool_id');
   // Only ring-based pools keep their free objects in a ring named MP_<pool>; other ops are refused.
-  const ring = parseRingHeader(layout, await readAt(fh, poolData, layout.ring.bytes), `MP_${pool.name}`);
+  const ring = parseRingHeader(layout, await readAt(mem, poolData, layout.ring.bytes), `MP_${pool.name}`);
   const cacheLens: { lcore: number; len: number }[] = [];
   let cache = 0;
   if (pool.cacheSize > 0) {
@@ -154,7 +192,7 @@ async function readPool(fh: FileHandle, layout: AttachLayout, pool: MempoolReadi
     const lcores = (header.lengthBytes - M.bytes - pool.privateDataSize) / C.bytes;
     if (!Number.isInteger(lcores) || lcores < 1 || lcores > 1024) throw new ProtocolError(`cannot derive RTE_MAX_LCORE from ${header.name} length ${header.lengthBytes}`);
     if (localCache !== addressOf(header.address) + BigInt(M.bytes)) throw new ProtocolError('local_cache is not where the layout puts it');
-    const caches = await readAt(fh, localCache, lcores * C.bytes);
+    const caches = await readAt(mem, localCache, lcores * C.bytes);
     for (let lcore = 0; lcore < lcores; lcore++) {
       const base = lcore * C.bytes;
       const size = caches.readUInt32LE(base + C.size);
@@ -166,17 +204,20 @@ async function readPool(fh: FileHandle, layout: AttachLayout, pool: MempoolReadi
     }
   }
   const inUse = pool.size - ring.count - cache;
-  if (inUse < 0) throw new ProtocolError(`free objects (${ring.count + cache}) exceed the pool size`);
+  if (inUse < 0) throw new ProtocolError('the free objects read exceed the pool size');
   return { name: pool.name, common: ring.count, cache, cacheLens, inUse };
 }
 
-export async function readAttach(host: Host, pid: number, version: string, pools: MempoolReading[], memzones: MemzoneReading[]): Promise<AttachReading> {
+/** hugeStarts: start addresses of the target's hugetlb mappings (numa_maps), the only memory read. */
+export async function readAttach(host: Host, pid: number, version: string, pools: MempoolReading[], memzones: MemzoneReading[], hugeStarts: readonly string[]): Promise<AttachReading> {
   const mapsPath = join(host.procRoot, String(pid), 'maps');
   const maps = await readText(mapsPath, MAPS_CAP).catch((err: unknown) => { throw fsError(err, mapsPath); });
   const arch = await targetArch(host, pid, maps);
   if (arch === undefined) throw new UnsupportedError(`cannot tell which architecture process ${pid}'s DPDK was built for`);
   const layout = attachLayout(version, arch);
   if (typeof layout === 'string') throw new UnsupportedError(layout);
+  const ranges = hugetlbRanges(maps, hugeStarts);
+  if (ranges.length === 0) throw new UnsupportedError('the process maps no hugepages (--no-huge?): the attach reader reads hugepage memory only');
   const path = join(host.procRoot, String(pid), 'mem');
   let fh: FileHandle;
   try {
@@ -184,6 +225,7 @@ export async function readAttach(host: Host, pid: number, version: string, pools
   } catch (err) {
     throw fsError(err, path);
   }
+  const mem = { fh, ranges };
   try {
     const byName = new Map(memzones.map((z) => [z.name, z]));
     const out: AttachReading = { pools: [], refused: [], rings: [] };
@@ -194,7 +236,7 @@ export async function readAttach(host: Host, pid: number, version: string, pools
         continue;
       }
       try {
-        out.pools.push(await readPool(fh, layout, pool, header));
+        out.pools.push(await readPool(mem, layout, pool, header));
       } catch (err) {
         if (!(err instanceof ProtocolError)) throw err;
         out.refused.push({ name: pool.name, why: err.message });
@@ -203,7 +245,7 @@ export async function readAttach(host: Host, pid: number, version: string, pools
     for (const z of memzones) {
       if (!z.name.startsWith('RG_') || z.name.startsWith('RG_MP_')) continue;
       try {
-        const r = parseRingHeader(layout, await readAt(fh, addressOf(z.address), layout.ring.bytes), z.name.slice(3));
+        const r = parseRingHeader(layout, await readAt(mem, addressOf(z.address), layout.ring.bytes), z.name.slice(3));
         out.rings.push({ ...r, address: z.address });
       } catch (err) {
         if (!(err instanceof ProtocolError)) throw err;

@@ -1,6 +1,7 @@
 // The DPDK telemetry v2 transport: one SOCK_SEQPACKET connection, one JSON message per request.
 // Only this module knows the wire protocol; everything else sees hello() and cmd().
 
+import { lstat } from 'node:fs/promises';
 import { GzmemError, PermissionError, ProtocolError, TelemetryError } from '../errors.js';
 import type { PeerCredentials, SeqpacketSocket } from './seqpacket.js';
 import { errnoOf } from './files.js';
@@ -13,7 +14,7 @@ export interface TelemetryHello {
 
 export interface TelemetryConnection {
   readonly hello: TelemetryHello;
-  /** Who is on the other end, as the kernel says (SO_PEERCRED), whatever the greeting claims. */
+  /** Who is on the other end, as the kernel says (SO_PEERCRED); equal to the greeting's pid. */
   readonly peer?: PeerCredentials;
   /** Sends one command (`/cmd` or `/cmd,param`) and returns the value under its key (null = unknown/no data). */
   cmd(command: string): Promise<unknown>;
@@ -87,9 +88,11 @@ export async function openTelemetry(path: string, options: TelemetryOptions = {}
   };
   try {
     const hello = parseHello(await next('greeting'), path);
+    const peer = socket.peer();
+    await vouch(path, hello, peer);
     return {
       hello,
-      peer: socket.peer(),
+      peer,
       async cmd(command: string) {
         if (closed) throw new TelemetryError(`telemetry socket ${path}: already closed`);
         if (command.length > MAX_COMMAND_LENGTH) throw new TelemetryError(`telemetry command too long: ${command}`);
@@ -101,6 +104,21 @@ export async function openTelemetry(path: string, options: TelemetryOptions = {}
   } catch (err) {
     close();
     throw err instanceof GzmemError ? err : new TelemetryError(`telemetry socket ${path}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/**
+ * A socket is believed only as far as the kernel vouches for it: the process that listens on it
+ * must be the pid its greeting names, and the socket file must belong to root or to that process's
+ * user (anyone can make a socket in /tmp/dpdk and name any pid in a greeting).
+ */
+async function vouch(path: string, hello: TelemetryHello, peer: PeerCredentials): Promise<void> {
+  if (peer.pid !== hello.pid) {
+    throw new TelemetryError(`telemetry socket ${path}: ignored, its greeting names pid ${hello.pid} but the kernel says pid ${peer.pid} listens on it`);
+  }
+  const owner = (await lstat(path)).uid;
+  if (owner !== 0 && owner !== peer.uid) {
+    throw new TelemetryError(`telemetry socket ${path}: ignored, the socket file belongs to uid ${owner}, neither root nor the uid ${peer.uid} of pid ${peer.pid}`);
   }
 }
 

@@ -1,6 +1,8 @@
 // A fake DPDK telemetry server for failure tests, run as its own process:
 //   node --import tsx fake-telemetry.ts <socket path> <mode>
-// modes: malformed (garbage reply), exit-after-N (process exits on the Nth command), silent (never replies).
+// modes: malformed (garbage reply), exit-after-N (process exits on the Nth command), silent (never replies),
+// claim-pid-N (the greeting names pid N, as a planted socket would), pool-at-0xADDR (a mempool whose
+// header and ring telemetry places at ADDR).
 // Prints "ready" once listening; ends after 60 s or when its stdin closes.
 
 import { mkdirSync } from 'node:fs';
@@ -16,8 +18,19 @@ let commands = 0;
 const replies: Record<string, unknown> = { '/eal/params': ['fake', '--file-prefix', 'fake'], '/eal/heap_list': [0], '/eal/memzone_list': [], '/mempool/list': [], '/ethdev/list': [] };
 const heap = { Head_id: 0, Name: 'socket_0', Heap_size: 2097152, Free_size: 0, Alloc_size: 2097152, Greatest_free_size: 0, Alloc_count: 1, Free_count: 0 };
 
+function poolReplies(address: string): Record<string, unknown> {
+  return {
+    '/mempool/list': ['pool'],
+    '/mempool/info': { name: 'pool', pool_id: Number(address), flags: 16, socket_id: 0, size: 1024, cache_size: 0, elt_size: 64, header_size: 64,
+      trailer_size: 0, private_data_size: 0, ops_index: 0, populated_size: 1024, mz_name: 'MP_pool' },
+    '/eal/memzone_list': [0],
+    '/eal/memzone_info': { Zone: 0, Name: 'MP_pool', Length: 4096, Address: address, Socket: 0, Flags: 0, Hugepage_size: 2097152, Hugepage_base: address, Hugepage_used: 1 },
+  };
+}
+
 async function serve(socket: SeqpacketSocket): Promise<void> {
-  socket.send(Buffer.from(JSON.stringify({ version: 'DPDK 22.11.11', pid: process.pid, max_output_len: 16384 })));
+  const claimed = /^claim-pid-(\d+)$/.exec(mode);
+  socket.send(Buffer.from(JSON.stringify({ version: 'DPDK 22.11.11', pid: claimed ? Number(claimed[1]) : process.pid, max_output_len: 16384 })));
   for (;;) {
     const got = await socket.receive(60000);
     if (typeof got === 'string') break;
@@ -31,7 +44,9 @@ async function serve(socket: SeqpacketSocket): Promise<void> {
       continue;
     }
     const key = cmd.split(',')[0]!;
-    socket.send(Buffer.from(JSON.stringify({ [key]: key === '/eal/heap_info' ? heap : (replies[key] ?? null) })));
+    const pool = /^pool-at-(0x[0-9a-f]+)$/.exec(mode)?.[1];
+    const data = key === '/eal/heap_info' ? heap : pool ? (poolReplies(pool)[key] ?? replies[key] ?? null) : (replies[key] ?? null);
+    socket.send(Buffer.from(JSON.stringify({ [key]: data })));
   }
   socket.close();
 }
