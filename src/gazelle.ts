@@ -1,5 +1,5 @@
 // Gathering for the gazelle view: finds the process (by pid or lstack.conf host_addr), reads its
-// lstack.conf and, when installed, gazellectl's report, and groups the snapshot per stack thread.
+// lstack.conf and, when asked (--gazellectl), gazellectl's report, and groups the snapshot per stack thread.
 
 import { isIP } from 'node:net';
 import { join } from 'node:path';
@@ -43,9 +43,11 @@ export async function readLstack(host: Host, target: string, options: GatherOpti
   const notes: string[] = [];
   if (conf.error) notes.push(`lstack.conf: ${conf.error}`);
   let gazellectl: GazellectlReading | undefined;
-  if (options.gazellectl !== false) {
+  if (options.gazellectl === true) {
+    notes.push('gazellectl was asked (--gazellectl): gazelle allocates an rpc pool for its control thread on the first request');
     try {
       gazellectl = await readGazellectl(isIP(target) ? target : String(first.pid));
+      if (!gazellectl) notes.push('gazellectl is not installed');
     } catch (err) {
       notes.push(`gazellectl failed: ${err instanceof GzmemError ? err.message : errorMessage(err).split('\n')[0]}`);
     }

@@ -20,9 +20,11 @@ interface CommonFlags {
   output?: string;
   interval?: string;
   timeout: string;
+  /** lstack show only. */
+  gazellectl?: boolean;
 }
 
-function outputOptions(flags: CommonFlags, countArg: string | undefined, memoryFile?: string): OutputOptions & { timeoutMs: number; attach: boolean } {
+function outputOptions(flags: CommonFlags, countArg: string | undefined, memoryFile?: string): OutputOptions & { timeoutMs: number; attach: boolean; gazellectl: boolean } {
   if (flags.json && flags.csv) throw new UsageError('choose one of --json and --csv');
   if (flags.output !== undefined && memoryFile !== undefined) throw new UsageError('give the output file once: -m <file> or -o <file>');
   if (countArg !== undefined && flags.interval === undefined) throw new UsageError(`unexpected argument ${JSON.stringify(countArg)} (a count goes with -i <seconds>)`);
@@ -33,6 +35,7 @@ function outputOptions(flags: CommonFlags, countArg: string | undefined, memoryF
     format,
     timeoutMs,
     attach: flags.attach,
+    gazellectl: flags.gazellectl === true,
     ...(file !== undefined ? { file } : {}),
     ...(flags.interval !== undefined ? { intervalSec: parseInterval(flags.interval) } : {}),
     ...(countArg !== undefined ? { count: parseCount(countArg) } : {}),
@@ -101,7 +104,8 @@ export function buildProgram(): Command {
 
   const lstack = program.command('lstack').description('gazelle: memory per protocol-stack thread (gazellectl style)');
   showCommand(lstack.command('show').description('per stack: total/used/free memory, usage, CPU, thread, the lstack.conf values that sized it'),
-    'pid of the gazelle process, or the host_addr of its lstack.conf', (t, o) => runLstackShow(host, t, o));
+    'pid of the gazelle process, or the host_addr of its lstack.conf', (t, o) => runLstackShow(host, t, o))
+    .option('--gazellectl', 'also ask gazellectl and compare (not read-only: gazelle allocates an rpc pool on the first request)');
 
   const recordFlags = (cmd: Command) =>
     cmd

@@ -38,7 +38,8 @@ export function renderLstack(v: GazelleView): string {
   ];
   out.push(section(`Shared by the process: ${bytes(sh.totalBytes)}`, sharedRows.length ? table([{ header: 'KIND' }, { header: 'NAME' }, { header: 'BYTES', align: 'right' }, { header: 'IN USE', align: 'right' }, { header: 'OWNER' }], sharedRows) : 'nothing'));
   for (const c of v.crossCheck) {
-    out.push(`gazellectl: stack tid ${c.tid} mbuf_pool_freecnt ${count(c.gazellectlFree)}; gzmem free ${count(c.gzmemFree)} (${c.pool})`);
+    const verdict = c.agrees === null ? 'gzmem cannot tell' : c.agrees ? 'agree' : `differ by ${count(Math.abs(c.gazellectlFree - c.gzmemFree!))}`;
+    out.push(`gazellectl: stack tid ${c.tid} mbuf_pool_freecnt ${count(c.gazellectlFree)}; gzmem free ${count(c.gzmemFree)} (${c.pool}): ${verdict} (read moments apart)`);
   }
   for (const n of v.notes) out.push(`note: ${safe(n)}`);
   return out.join('\n') + '\n';

@@ -59,7 +59,8 @@ export interface GazelleView {
   stacks: StackView[];
   shared: SharedView;
   /** gazellectl's figures next to ours, where it ran. */
-  crossCheck: { tid: number; gazellectlFree: number; gzmemFree: number | null; pool: string }[];
+  /** Read moments apart, so they agree only at rest. */
+  crossCheck: { tid: number; gazellectlFree: number; gzmemFree: number | null; pool: string; agrees: boolean | null }[];
   notes: string[];
 }
 
@@ -215,7 +216,7 @@ export function buildGazelleView(p: DpdkProcess, params: LstackParams, gazellect
     const free = g.counters.mbuf_pool_freecnt;
     if (!pool || free === undefined) continue;
     const mine = pool.occupancy && pool.occupancy.source !== 'gazellectl' ? pool.size - pool.occupancy.inUse : null;
-    crossCheck.push({ tid: g.tid, gazellectlFree: free, gzmemFree: mine, pool: pool.name });
+    crossCheck.push({ tid: g.tid, gazellectlFree: free, gzmemFree: mine, pool: pool.name, agrees: mine === null ? null : mine === free });
   }
   for (const v of views) {
     const expected = params.expectedMbufsPerStack;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseLibconfig } from '../../src/collect/libconfig.js';
-import { parseLstackConnections, parseLstackShow, type GazellectlReading } from '../../src/collect/gazellectl.js';
+import { parseLstackShow, type GazellectlReading } from '../../src/collect/gazellectl.js';
 import { readProcess } from '../../src/collect/process.js';
 import { readTelemetry } from '../../src/collect/telemetry.js';
 import { buildProcess } from '../../src/model/build.js';
@@ -20,7 +20,6 @@ async function gazelle(scenario: Scenario) {
   const dir = join(fixtureDir(scenario), 'gazellectl');
   const g: GazellectlReading = {
     stacks: parseLstackShow(readFileSync(join(dir, 'lstack_show_1.txt'), 'utf8')),
-    connections: parseLstackConnections(readFileSync(join(dir, 'lstack_show_1_c.txt'), 'utf8')),
   };
   const input = { process: await readProcess(fixtureHost(scenario), 9978), telemetry: await readTelemetry(replayTelemetry(scenario)) };
   const first = buildProcess(input);
