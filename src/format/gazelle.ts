@@ -26,6 +26,7 @@ export function renderLstack(v: GazelleView): string {
       ...s.pools.map((m) => ['pool', m.name, bytes(m.bytes), m.size === null ? DASH : `${count(m.inUse)} / ${count(m.size)}`, percent(m.inUse, m.size)]),
       ...s.memzones.map((z) => ['memzone', z.name, bytes(z.bytes), '', '']),
       ...(s.rings.count ? [['rings', `${count(s.rings.count)} rte_malloc rings`, bytes(s.rings.bytes), `${count(s.rings.entries)} entries`, '']] : []),
+      ...(s.rings.count === null ? [['rings', 'rte_malloc rings: unknown (needs the preload)', DASH, DASH, '']] : []),
       ['nic', `rx queue ${s.nic.rxQueue}, tx queue ${s.nic.txQueue}`, DASH, `${count(s.nic.rxDescriptors)} rx / ${count(s.nic.txDescriptors)} tx descriptors`, ''],
     ];
     out.push(section(`${s.name} (tid ${s.tid})`, table([{ header: 'KIND' }, { header: 'NAME' }, { header: 'BYTES', align: 'right' }, { header: 'IN USE', align: 'right' }, { header: 'USE', align: 'right' }], rows)));

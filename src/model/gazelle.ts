@@ -41,7 +41,7 @@ export interface StackView {
   mbufs: number | null;
   pools: StackItem[];
   memzones: StackItem[];
-  rings: { count: number; bytes: number; entries: number };
+  rings: RingTotals;
   nic: { rxQueue: number; txQueue: number; rxDescriptors: number | null; txDescriptors: number | null };
 }
 
@@ -49,7 +49,15 @@ export interface SharedView {
   totalBytes: number;
   pools: (StackItem & { owner: string })[];
   memzones: StackItem[];
-  rings: { count: number; bytes: number; entries: number };
+  rings: RingTotals;
+}
+
+/** rte_malloc'd rings (gazelle's per-connection rings): only the preload can list them. */
+export interface RingTotals {
+  count: number | null;
+  bytes: number | null;
+  entries: number | null;
+  why?: string;
 }
 
 export interface GazelleView {
@@ -170,23 +178,27 @@ export function buildGazelleView(p: DpdkProcess, params: LstackParams, gazellect
   }
 
   // Rings outside memzones are rte_malloc'd: count their bytes here (memzone rings are in the memzones).
-  const ringTotals = () => ({ count: 0, bytes: 0, entries: 0 });
-  const stackRings = new Map<number, ReturnType<typeof ringTotals>>();
+  // No memzone list shows them, so without the preload their number is unknown, not 0.
+  const preloaded = p.sources.some((s) => s.name === 'preload' && s.ok);
+  const ringTotals = (): RingTotals =>
+    preloaded ? { count: 0, bytes: 0, entries: 0 } : { count: null, bytes: null, entries: null, why: 'rte_malloc rings are seen only with the preload (libgzmem.so)' };
+  const stackRings = new Map<number, RingTotals>();
   const sharedRings = ringTotals();
-  for (const r of p.rings) {
+  for (const r of preloaded ? p.rings : []) {
     if (r.memzone !== null) continue;
     const stack = r.creatorTid !== null ? byTid.get(r.creatorTid) : undefined;
     const t = stack ? (stackRings.get(stack.id) ?? stackRings.set(stack.id, ringTotals()).get(stack.id)!) : sharedRings;
-    t.count++;
-    t.bytes += r.bytes;
-    t.entries += r.count ?? 0;
+    t.count! += 1;
+    t.bytes! += r.bytes;
+    t.entries! += r.count ?? 0;
   }
+  if (!preloaded) notes.push('per-stack totals leave out rte_malloc rings (per-connection rings): they are seen only with the preload');
 
   const views: StackView[] = stacks.map((s) => {
     const pools = stackPools.get(s.id) ?? [];
     const zones = stackZones.get(s.id) ?? [];
     const rings = stackRings.get(s.id) ?? ringTotals();
-    const total = pools.reduce((a, m) => a + m.memzoneBytes, 0) + zones.reduce((a, z) => a + z.bytes, 0) + rings.bytes;
+    const total = pools.reduce((a, m) => a + m.memzoneBytes, 0) + zones.reduce((a, z) => a + z.bytes, 0) + (rings.bytes ?? 0);
     const free = freeBytes(pools);
     const mbufPools = pools.filter((m) => isMbufPool(m.name));
     const mbufsInUse = mbufPools.every((m) => m.occupancy) ? mbufPools.reduce((a, m) => a + m.occupancy!.inUse, 0) : null;
@@ -225,7 +237,7 @@ export function buildGazelleView(p: DpdkProcess, params: LstackParams, gazellect
     }
   }
 
-  const sharedTotal = sharedPools.reduce((a, m) => a + m.bytes, 0) + sharedZones.reduce((a, z) => a + z.bytes, 0) + sharedRings.bytes;
+  const sharedTotal = sharedPools.reduce((a, m) => a + m.bytes, 0) + sharedZones.reduce((a, z) => a + z.bytes, 0) + (sharedRings.bytes ?? 0);
   return {
     pid: p.pid,
     command: p.command,

@@ -68,7 +68,7 @@ test('found by the host_addr of its lstack.conf; per-stack figures equal the in-
     // Ground truth: the memzones the process itself lists, owned by this stack's pools or tid.
     const pools = truth.pools.filter((p) => p.name === t.pool || p.name === `rpc_pool_${t.tid}`);
     const owned = truth.memzones.filter((z) => z.name.endsWith(`_${t.tid}`) || pools.some((p) => z.name === `MP_${p.name}` || z.name === `RG_MP_${p.name}` || z.name.startsWith(`MP_${p.name}_`)));
-    assert.equal(v.totalBytes, owned.reduce((a, z) => a + z.len, 0) + v.rings.bytes);
+    assert.equal(v.totalBytes, owned.reduce((a, z) => a + z.len, 0) + v.rings.bytes!);
     const free = pools.reduce((a, p) => a + (p.size - p.in_use) * (p.elt_size + p.header_size + p.trailer_size), 0);
     assert.equal(v.freeBytes, free);
     assert.equal(v.usedBytes, v.totalBytes - free);
