@@ -12,7 +12,7 @@ export function renderList(processes: DpdkProcess[], problems: string[]): string
     processes.map((p) => [
       String(p.pid), p.command, text(p.filePrefix), text(p.dpdkVersion?.replace(/^DPDK /, '')),
       bytes(p.waterfall.reserved.bytes), bytes(p.waterfall.heap.bytes), bytes(p.waterfall.allocated.bytes),
-      percent(p.waterfall.allocated.bytes, p.waterfall.reserved.bytes), String(p.mempools.length), String(p.threads.length),
+      percent(p.waterfall.allocated.bytes, p.waterfall.reserved.bytes), String(p.mempools.length), String(p.threads.filter((t) => t.role === null).length),
     ]),
   ));
   if (processes.length === 0) out[0] = 'no DPDK process found (no telemetry socket answered)';

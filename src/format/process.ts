@@ -95,7 +95,7 @@ export function renderProcess(p: DpdkProcess): string {
 
   out.push(section('Threads (kernel)', table(
     [{ header: 'TID', align: 'right' }, { header: 'NAME' }, { header: 'CPU', align: 'right' }, { header: 'AFFINITY' }, { header: 'STATE' }],
-    p.threads.map((t) => [String(t.tid), t.name, t.cpu === null ? DASH : String(t.cpu), text(t.affinity), text(t.state)]),
+    p.threads.map((t) => [String(t.tid), t.role ? `${t.name} (${t.role === 'gzmem' ? "gzmem's telemetry connection" : 'telemetry client'})` : t.name, t.cpu === null ? DASH : String(t.cpu), text(t.affinity), text(t.state)]),
   )));
   return out.join('\n');
 }

@@ -136,13 +136,25 @@ export function buildHeaps(t: TelemetryReadings): Heap[] {
   }));
 }
 
-export function buildThreads(p: ProcessReading): Thread[] {
+/** EAL's telemetry v2 listener: `telemetry-v2` up to 22.11, `dpdk-telemet-v2` from 23.11 (see the captures). */
+const TELEMETRY_LISTENER = /^(telemetry-v2|dpdk-telemet-v2)$/;
+
+/**
+ * The process's threads. EAL serves each telemetry client on a thread of its own that inherits the
+ * listener's name; those are not the application's. The newest is gzmem's own connection when gzmem
+ * is connected (it is while it reads the threads).
+ */
+export function buildThreads(p: ProcessReading, connected: boolean): Thread[] {
+  const listeners = p.threads.filter((t) => TELEMETRY_LISTENER.test(t.name)).map((t) => t.tid).sort((a, b) => a - b);
+  const clients = listeners.slice(1);
+  const ours = connected ? clients.at(-1) : undefined;
   return p.threads.map((t) => ({
     tid: t.tid,
     name: t.name,
     cpu: t.lastCpu ?? null,
     affinity: t.affinity ?? null,
     state: t.state ?? null,
+    role: t.tid === ours ? 'gzmem' : clients.includes(t.tid) ? 'telemetry-client' : null,
   }));
 }
 
@@ -297,7 +309,7 @@ export function buildProcess(input: ProcessInput): DpdkProcess {
     ethdevs: t ? buildEthdevs(t) : [],
     rings: buildRings(preload, attach, memzones),
     unattributed: unattributed(t, memzones, telemetryWhy),
-    threads: buildThreads(p),
+    threads: buildThreads(p, t !== undefined),
     sources: [
       { name: 'kernel', ok: true },
       t

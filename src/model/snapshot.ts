@@ -156,6 +156,9 @@ export interface Thread {
   cpu: number | null;
   affinity: string | null;
   state: string | null;
+  /** null: the application's. 'gzmem': EAL's thread serving gzmem's own telemetry connection;
+   * 'telemetry-client': one serving another telemetry client. */
+  role: 'gzmem' | 'telemetry-client' | null;
 }
 
 export interface HugetlbUse {

@@ -2,7 +2,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import Ajv from 'ajv';
 import { join } from 'node:path';
 import type { Snapshot } from '../../src/model/snapshot.js';
@@ -72,8 +72,22 @@ test('heap allocation equals telemetry when testpmd is steady', { skip }, async 
   assert.fail('heap allocation never settled');
 });
 
-test('threads: names and CPUs as the kernel reports them', { skip }, async () => {
+test('threads: names and CPUs as the kernel reports them; gzmem\'s own telemetry thread is named and not counted', { skip }, async () => {
+  // The application's threads: the task list while no telemetry client is connected (steady twice).
+  const tasks = () => readdirSync(`/proc/${tp!.pid}/task`).length;
+  let alone = tasks();
+  for (let i = 0; i < 50; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const again = tasks();
+    if (again === alone) break;
+    alone = again;
+  }
   const p = (await showJson(String(tp!.pid))).processes[0]!;
+  assert.equal(p.threads.filter((t) => t.role === null).length, alone);
+  assert.equal(p.threads.filter((t) => t.role === 'gzmem').length, 1, 'EAL serves gzmem on a thread of its own');
+  const list = await gzmem(['list', '--json']);
+  const listed = (JSON.parse(list.stdout) as Snapshot).processes.find((x) => x.pid === tp!.pid)!;
+  assert.equal(listed.threads.filter((t) => t.role === null).length, alone);
   // EAL names its threads differently in each release line (see the captures in test/fixtures/hosts).
   const names = { worker: ['lcore-worker-1', 'rte-worker-1', 'dpdk-worker1'], interrupts: ['eal-intr-thread', 'dpdk-intr'] };
   const worker = p.threads.find((t) => names.worker.includes(t.name));
