@@ -15,7 +15,10 @@ import { SCHEMA_VERSION, type DpdkProcess, type Snapshot } from './model/snapsho
 import { GzmemError, NotFoundError, TargetGoneError, TelemetryError, errorMessage } from './errors.js';
 
 export interface GatherOptions {
+  /** Longest wait for one telemetry message. */
   timeoutMs?: number;
+  /** Longest a whole process snapshot may take (default: 10 s, or 10 timeouts if longer). */
+  snapshotMs?: number;
   /** Read occupancy from /proc/<pid>/mem (default true; DPDK 22.11 layout only). */
   attach?: boolean;
   /** Scan for orphaned hugetlbfs files (reads every process's maps and fds). */
@@ -34,7 +37,7 @@ export async function probeSockets(host: Host, options: GatherOptions = {}): Pro
   const out: FoundSocket[] = [];
   for (const socket of await findTelemetrySockets(host)) {
     try {
-      const conn = await openTelemetry(socket.path, { timeoutMs: options.timeoutMs ?? 1000 });
+      const conn = await openTelemetry(socket.path, telemetryOptions(options));
       conn.close();
       out.push({ socket, pid: conn.hello.pid, version: conn.hello.version });
     } catch (err) {
@@ -100,12 +103,17 @@ async function exitedSoon(host: Host, pid: number, graceMs: number): Promise<boo
   }
 }
 
-async function connectWithRetry(path: string, timeoutMs: number): Promise<TelemetryConnection> {
+function telemetryOptions(options: GatherOptions): { timeoutMs: number; deadline: number } {
+  const timeoutMs = options.timeoutMs ?? 1000;
+  return { timeoutMs, deadline: performance.now() + (options.snapshotMs ?? Math.max(10_000, 10 * timeoutMs)) };
+}
+
+async function connectWithRetry(path: string, options: GatherOptions): Promise<TelemetryConnection> {
   try {
-    return await openTelemetry(path, { timeoutMs });
+    return await openTelemetry(path, telemetryOptions(options));
   } catch (err) {
     // One retry: a busy telemetry thread occasionally misses a deadline.
-    if (err instanceof TelemetryError && /timed out|within/.test(err.message)) return openTelemetry(path, { timeoutMs });
+    if (err instanceof TelemetryError && /timed out|within/.test(err.message)) return openTelemetry(path, telemetryOptions(options));
     throw err;
   }
 }
@@ -116,7 +124,6 @@ export async function readTarget(host: Host, target: string, options: GatherOpti
 }
 
 export async function readTargetInput(host: Host, target: string, options: GatherOptions = {}): Promise<ProcessRead> {
-  const timeoutMs = options.timeoutMs ?? 1000;
   const sockets = await findTelemetrySockets(host);
   if (isPid(target)) {
     const pid = Number(target);
@@ -125,7 +132,7 @@ export async function readTargetInput(host: Host, target: string, options: Gathe
     for (const socket of sockets.filter((s) => s.secondary === undefined).concat(sockets.filter((s) => s.secondary !== undefined))) {
       let conn: TelemetryConnection;
       try {
-        conn = await connectWithRetry(socket.path, timeoutMs);
+        conn = await connectWithRetry(socket.path, options);
       } catch (err) {
         lastError = errorMessage(err);
         continue;
@@ -143,19 +150,18 @@ export async function readTargetInput(host: Host, target: string, options: Gathe
   if (!/^[\w.-]+$/.test(target)) throw new NotFoundError(`not a pid or file prefix: ${JSON.stringify(target)}`);
   const socket = sockets.find((s) => s.prefix === target && s.secondary === undefined);
   if (!socket) throw new NotFoundError(`no DPDK process with file prefix ${target} (no telemetry socket found)`);
-  const conn = await connectWithRetry(socket.path, timeoutMs);
+  const conn = await connectWithRetry(socket.path, options);
   return readOne(host, conn.hello.pid, socket, conn, undefined, options);
 }
 
 /** Reads every DPDK process that answers on a telemetry socket; unreadable ones become warnings. */
 export async function readAll(host: Host, options: GatherOptions = {}): Promise<{ processes: DpdkProcess[]; problems: string[] }> {
-  const timeoutMs = options.timeoutMs ?? 1000;
   const processes: DpdkProcess[] = [];
   const problems: string[] = [];
   const seen = new Set<number>();
   for (const socket of await findTelemetrySockets(host)) {
     try {
-      const conn = await connectWithRetry(socket.path, timeoutMs);
+      const conn = await connectWithRetry(socket.path, options);
       if (seen.has(conn.hello.pid)) {
         conn.close();
         continue;

@@ -22,7 +22,10 @@ export interface TelemetryConnection {
 }
 
 export interface TelemetryOptions {
+  /** Longest wait for any one message. */
   timeoutMs?: number;
+  /** performance.now() by which the whole conversation must be over: a snapshot never hangs past it. */
+  deadline?: number;
 }
 
 /** EAL refuses longer commands (MAX_CMD_LEN 56 in 22.11, less the terminating byte). */
@@ -73,11 +76,14 @@ export async function openTelemetry(path: string, options: TelemetryOptions = {}
     closed = true;
     socket.close();
   };
+  const deadline = options.deadline ?? Infinity;
   const next = async (what: string): Promise<string> => {
-    const got = await socket.receive(timeoutMs);
+    const left = deadline - performance.now();
+    const got = await socket.receive(Math.min(timeoutMs, Math.max(0, left)));
     if (got === 'timeout') {
       // A reply that comes later must not answer the next command: this connection is done.
       close();
+      if (left < timeoutMs) throw new TelemetryError(`telemetry socket ${path}: the snapshot passed its deadline waiting for ${what}`);
       throw new TelemetryError(`telemetry socket ${path}: no ${what} within ${timeoutMs} ms`);
     }
     if (got === 'closed') {

@@ -113,6 +113,8 @@ export interface TelemetryReadings {
 
 /** Telemetry arrays hold at most this many entries (RTE_TEL_MAX_ARRAY_ENTRIES). */
 export const MAX_ARRAY_ENTRIES = 512;
+/** Far above RTE_MAX_MEMZONE (2,560 by default in every version of the matrix): where the walk stops. */
+export const MAX_MEMZONES = 65536;
 
 export async function readTelemetry(conn: TelemetryConnection): Promise<TelemetryReadings> {
   const truncated: string[] = [];
@@ -137,12 +139,15 @@ export async function readTelemetry(conn: TelemetryConnection): Promise<Telemetr
     if (reply !== null) memzones.push(parseMemzoneInfo(reply));
   }
   if (zoneIds.length >= MAX_ARRAY_ENTRIES) {
-    // The list was cut at the cap: walk ids past it one by one until the first gap.
-    for (let id = (zoneIds.at(-1) ?? 0) + 1; ; id++) {
+    // The list was cut at the cap: walk ids past it one by one until the first gap, and no further
+    // than any EAL could hold (a process that never answers null must not keep gzmem walking).
+    let id = (zoneIds.at(-1) ?? 0) + 1;
+    for (; id < MAX_MEMZONES; id++) {
       const reply = await conn.cmd(`/eal/memzone_info,${id}`);
       if (reply === null) break;
       memzones.push(parseMemzoneInfo(reply));
     }
+    if (id >= MAX_MEMZONES) truncated.push('/eal/memzone_info');
   }
 
   const mempools: MempoolReading[] = [];

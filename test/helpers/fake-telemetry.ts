@@ -2,7 +2,7 @@
 //   node --import tsx fake-telemetry.ts <socket path> <mode>
 // modes: malformed (garbage reply), exit-after-N (process exits on the Nth command), silent (never replies),
 // claim-pid-N (the greeting names pid N, as a planted socket would), pool-at-0xADDR (a mempool whose
-// header and ring telemetry places at ADDR).
+// header and ring telemetry places at ADDR), endless (a memzone list at the cap and a memzone behind every id).
 // Prints "ready" once listening; ends after 60 s or when its stdin closes.
 
 import { mkdirSync } from 'node:fs';
@@ -44,6 +44,12 @@ async function serve(socket: SeqpacketSocket): Promise<void> {
       continue;
     }
     const key = cmd.split(',')[0]!;
+    if (mode === 'endless' && (key === '/eal/memzone_list' || key === '/eal/memzone_info')) {
+      const id = Number(cmd.split(',')[1] ?? 0);
+      const zone = { Zone: id, Name: `z${id}`, Length: 64, Address: '0x100000000', Socket: 0, Flags: 0, Hugepage_size: 2097152, Hugepage_base: '0x100000000', Hugepage_used: 1 };
+      socket.send(Buffer.from(JSON.stringify({ [key]: key === '/eal/memzone_list' ? Array.from({ length: 512 }, (_, i) => i) : zone })));
+      continue;
+    }
     const pool = /^pool-at-(0x[0-9a-f]+)$/.exec(mode)?.[1];
     const data = key === '/eal/heap_info' ? heap : pool ? (poolReplies(pool)[key] ?? replies[key] ?? null) : (replies[key] ?? null);
     socket.send(Buffer.from(JSON.stringify({ [key]: data })));

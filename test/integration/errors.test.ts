@@ -92,6 +92,19 @@ test('a server that never answers times out', async () => {
   fake.kill();
 });
 
+test('a memzone walk that never ends stops at its bound or the snapshot deadline, never hangs', async () => {
+  const fake = await fakeServer('endless', 'endless');
+  const started = Date.now();
+  const r = await gzmem(['show', 'endless', '--json'], env);
+  assert.ok(Date.now() - started < 20_000, 'bounded in time');
+  if (r.code === ExitCode.ok) {
+    assert.match(JSON.stringify((JSON.parse(r.stdout) as { processes: { warnings: string[] }[] }).processes[0]!.warnings), /memzone_info reached the telemetry array cap/);
+  } else {
+    oneLineError(r, ExitCode.telemetry, /passed its deadline/);
+  }
+  fake.kill();
+});
+
 test('the target exits in the middle of a snapshot', async () => {
   await fakeServer('dying', 'exit-after-3');
   oneLineError(await gzmem(['show', 'dying'], env), ExitCode.targetGone, /exited while being read/);
