@@ -180,9 +180,13 @@ export async function machineSnapshot(host: Host, processes: DpdkProcess[], star
   const mounts = await readHugetlbfsMounts(host);
   const hugepages = buildMachineHugepages(await readHugepages(host), mounts);
   let orphans = null;
+  let orphansWhy: string | undefined;
   if (options.orphans) {
     const files = await readHugetlbfsFiles(mounts);
-    orphans = findOrphans(files, await readHugetlbfsUsers(host, mounts));
+    const { users, unreadable } = await readHugetlbfsUsers(host, mounts);
+    // A file may be in use by a process gzmem may not look into: then no file is called an orphan.
+    if (unreadable.length === 0) orphans = findOrphans(files, users);
+    else orphansWhy = `cannot tell (run as root): the maps or open files of ${unreadable.length} process${unreadable.length === 1 ? '' : 'es'} could not be read`;
   }
   return {
     schemaVersion: SCHEMA_VERSION,
@@ -192,5 +196,6 @@ export async function machineSnapshot(host: Host, processes: DpdkProcess[], star
     hugepages,
     processes,
     orphans,
+    ...(orphansWhy !== undefined ? { orphansWhy } : {}),
   };
 }

@@ -22,6 +22,6 @@ export async function runHugepages(host: Host, options: OutputOptions): Promise<
         ],
       );
     }
-    return `${renderHugepages(snapshot.hugepages)}\n${renderOrphans(snapshot.orphans ?? [])}`;
+    return `${renderHugepages(snapshot.hugepages)}\n${renderOrphans(snapshot.orphans, snapshot.orphansWhy)}`;
   });
 }

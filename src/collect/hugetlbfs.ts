@@ -2,9 +2,10 @@
 // A file nobody maps or holds open keeps its pages allocated: an orphan.
 
 import { join } from 'node:path';
-import { lstat } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
 import type { Host } from './host.js';
-import { listDirOptional, readOptional, readLinkOptional } from './files.js';
+import { errnoOf, listDirOptional, readOptional, readLinkOptional } from './files.js';
+import { PermissionError } from '../errors.js';
 import { isPid } from './process.js';
 
 export interface HugetlbfsMount {
@@ -67,10 +68,17 @@ export async function readHugetlbfsFiles(mounts: HugetlbfsMount[]): Promise<Huge
   return files;
 }
 
-/** Paths under the given mounts that any live process maps or holds open, with the pids using each. */
-export async function readHugetlbfsUsers(host: Host, mounts: HugetlbfsMount[]): Promise<Map<string, Set<number>>> {
+export interface HugetlbfsUsers {
+  /** Paths under the mounts that a live process maps or holds open, with the pids using each. */
+  users: Map<string, Set<number>>;
+  /** Live processes whose maps or open files could not be read: any of their files may be in use. */
+  unreadable: number[];
+}
+
+export async function readHugetlbfsUsers(host: Host, mounts: HugetlbfsMount[]): Promise<HugetlbfsUsers> {
   const users = new Map<string, Set<number>>();
-  if (mounts.length === 0) return users;
+  const unreadable: number[] = [];
+  if (mounts.length === 0) return { users, unreadable };
   const roots = mounts.map((m) => (m.mountPoint.endsWith('/') ? m.mountPoint : `${m.mountPoint}/`));
   const under = (p: string) => roots.some((r) => p.startsWith(r));
   const add = (path: string, pid: number) => {
@@ -81,6 +89,13 @@ export async function readHugetlbfsUsers(host: Host, mounts: HugetlbfsMount[]): 
   for (const name of await listDirOptional(host.procRoot)) {
     if (!isPid(name)) continue;
     const pid = Number(name);
+    // A process that exits meanwhile uses nothing; one whose open files we may not list could use
+    // any file. EAL holds an fd on every page file it uses, so the fd list is what must be readable;
+    // maps adds mappings whose fd was closed (some init processes deny maps even to root).
+    const denied = (err: unknown) => {
+      if (err instanceof PermissionError || errnoOf(err) === 'EACCES' || errnoOf(err) === 'EPERM') unreadable.push(pid);
+      return undefined;
+    };
     const maps = await readOptional(join(host.procRoot, name, 'maps'));
     for (const line of (maps ?? '').split('\n')) {
       const slash = line.indexOf('/');
@@ -90,10 +105,11 @@ export async function readHugetlbfsUsers(host: Host, mounts: HugetlbfsMount[]): 
     }
     // EAL keeps an fd per page file for its locks even where the mapping is gone.
     const fdDir = join(host.procRoot, name, 'fd');
-    for (const fd of await listDirOptional(fdDir)) {
+    const fds = (await readdir(fdDir).catch(denied)) ?? [];
+    for (const fd of fds) {
       const target = await readLinkOptional(join(fdDir, fd));
       if (target !== undefined && under(target)) add(target.replace(/ \(deleted\)$/, ''), pid);
     }
   }
-  return users;
+  return { users, unreadable: [...new Set(unreadable)] };
 }

@@ -35,7 +35,8 @@ export function renderHugepages(h: MachineHugepages): string {
   return section('Machine hugepages (kernel)', `${body}\nhugetlbfs: ${mounts}`);
 }
 
-export function renderOrphans(orphans: Orphan[]): string {
+export function renderOrphans(orphans: Orphan[] | null, why?: string): string {
+  if (orphans === null) return section('Orphaned hugepage files', why ?? 'not looked for');
   if (orphans.length === 0) return section('Orphaned hugepage files', 'none: every hugetlbfs file is mapped or held by a live process');
   const total = orphans.reduce((s, o) => s + o.bytes, 0);
   const body = table(

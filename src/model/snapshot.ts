@@ -209,7 +209,9 @@ export interface Snapshot {
   hostname: string;
   hugepages: MachineHugepages;
   processes: DpdkProcess[];
+  /** null when not looked for, or when gzmem cannot tell (then orphansWhy says why). */
   orphans: Orphan[] | null;
+  orphansWhy?: string;
   /** The per-stack gazelle view, from `gzmem lstack show`. */
   lstack?: GazelleView[];
 }

@@ -31,6 +31,14 @@ test('files of a SIGKILLed testpmd are reported as orphans with the memory they 
   assert.equal(orphan.files * 2 * 1024 * 1024, held);
   assert.equal(orphan.removeCommand, `rm -f '/dev/hugepages'/'${prefix}'map_*`);
 
+  // Not root, gzmem cannot see what root's processes map: it says so and calls nothing an orphan.
+  const asNobody = await gzmem(['hugepages', '--json'], {}, '65534');
+  assert.equal(asNobody.code, 0, asNobody.stderr);
+  const n = JSON.parse(asNobody.stdout) as Snapshot;
+  assert.equal(n.orphans, null);
+  assert.match(n.orphansWhy ?? '', /cannot tell \(run as root\)/);
+  assert.match((await gzmem(['hugepages'], {}, '65534')).stdout, /cannot tell \(run as root\)/);
+
   const text = await gzmem(['list']);
   assert.match(text.stdout, new RegExp(`${prefix}\\s+${orphan.files}\\s`));
   assert.match(text.stdout, /stale socket/);
