@@ -7,7 +7,8 @@ import { gazelleViewOf } from './gazelle.js';
 import { seriesOf, targetKey } from './model/series.js';
 import type { DpdkProcess, Snapshot } from './model/snapshot.js';
 import { machineSnapshot, readAll, type GatherOptions } from './snapshot.js';
-import type { Store, TargetSample } from './store/store.js';
+import type { Store, TargetRow, TargetSample } from './store/store.js';
+import { processExists } from './collect/process.js';
 import { errorMessage } from './errors.js';
 
 export interface RecorderOptions extends GatherOptions {
@@ -40,7 +41,15 @@ function selected(p: DpdkProcess, targets: string[] | undefined): boolean {
   return targets.some((t) => t === String(p.pid) || t === p.filePrefix);
 }
 
+/** A stored target the user asked for: by prefix, or by the pid it last had. */
+function wanted(t: TargetRow, targets: string[] | undefined): boolean {
+  if (!targets || targets.length === 0) return true;
+  return targets.some((x) => x === t.key || (t.pid !== null && x === String(t.pid)));
+}
+
 const MAINTAIN_EVERY_MS = 60_000;
+/** Ticks a target whose process still lives may miss before its silence becomes a gap. */
+const MISSES_BEFORE_GAP = 3;
 
 export function startRecorder(host: Host, store: Store, options: RecorderOptions): Recorder {
   const latest = options.latest ?? new Map<string, Snapshot>();
@@ -48,6 +57,8 @@ export function startRecorder(host: Host, store: Store, options: RecorderOptions
   let running = true;
   let timer: NodeJS.Timeout | undefined;
   let current: Promise<unknown> = Promise.resolve();
+  const misses = new Map<string, number>();
+  const intervalMs = options.intervalSec * 1000;
 
   const tick = async (): Promise<Tick> => {
     const started = performance.now();
@@ -72,9 +83,29 @@ export function startRecorder(host: Host, store: Store, options: RecorderOptions
         ...(options.keepSnapshots ? { snapshotJson: JSON.stringify(snapshot) } : {}),
       });
     }
-    store.record(ts, samples);
-    const gone = store.targets().filter((t) => t.alive && !seen.has(t.key) && (!options.targets?.length || options.targets.includes(t.key))).map((t) => t.key);
-    store.markGone(ts, gone, 'exited or stopped answering');
+    store.record(ts, samples, Math.max(2 * intervalMs, intervalMs + 2000));
+    for (const key of seen) misses.delete(key);
+    // A target is gone when its process is; one that lives but missed a tick is retried first.
+    const exited: string[] = [];
+    const silent: string[] = [];
+    for (const t of store.targets().filter((x) => x.alive && !seen.has(x.key) && wanted(x, options.targets))) {
+      if (t.pid === null || !(await processExists(host, t.pid))) {
+        exited.push(t.key);
+        misses.delete(t.key);
+        continue;
+      }
+      const n = (misses.get(t.key) ?? 0) + 1;
+      misses.set(t.key, n);
+      if (n >= MISSES_BEFORE_GAP) {
+        silent.push(t.key);
+        misses.delete(t.key);
+      } else {
+        options.onProblem?.(`${t.key}: no sample this tick (pid ${t.pid} is alive; tried ${n} of ${MISSES_BEFORE_GAP})`);
+      }
+    }
+    store.markGone(ts, exited, 'exited');
+    store.markGone(ts, silent, `stopped answering for ${MISSES_BEFORE_GAP} ticks`);
+    const gone = [...exited, ...silent];
     if (ts - lastMaintain >= MAINTAIN_EVERY_MS) {
       store.maintain(ts);
       lastMaintain = ts;

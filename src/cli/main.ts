@@ -11,7 +11,7 @@ import { runShow } from './show.js';
 import { runLstackShow } from './lstack.js';
 import { runRecord, type RecordOptions } from './record.js';
 import { runServe } from './serve.js';
-import { stopsGracefully } from './signals.js';
+import { stoppedBy, stopsGracefully } from './signals.js';
 
 interface CommonFlags {
   attach: boolean;
@@ -147,7 +147,7 @@ async function main(argv: string[]): Promise<number> {
   });
   try {
     await buildProgram().parseAsync(argv);
-    return ExitCode.ok;
+    return stoppedBy() === 'SIGINT' ? ExitCode.interrupted : ExitCode.ok;
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.ok;

@@ -26,7 +26,12 @@ export function seriesOf(p: DpdkProcess, view?: GazelleView): SeriesValues {
   };
 }
 
-/** A target is its EAL file prefix, stable across restarts; the pid only while it runs. */
+/**
+ * A target is its EAL file prefix, stable across restarts; the pid only while it runs. A secondary
+ * process shares its primary's prefix and is kept apart by its socket's `:<n>`.
+ */
 export function targetKey(p: DpdkProcess): string {
-  return p.filePrefix ?? `pid-${p.pid}`;
+  const secondary = /:(\d+)$/.exec(p.telemetrySocket ?? '')?.[1];
+  const base = p.filePrefix ?? `pid-${p.pid}`;
+  return secondary === undefined ? base : `${base}:${secondary}`;
 }

@@ -56,7 +56,12 @@ export interface Retention {
 
 export interface Store {
   path: string;
-  record(ts: number, samples: TargetSample[]): void;
+  /**
+   * Records one tick. A target that was alive but whose pid changed, or whose last sample is older
+   * than maxSilenceMs (the recorder was not running), gets a closed gap first, so no line is drawn
+   * across the time nothing was recorded.
+   */
+  record(ts: number, samples: TargetSample[], maxSilenceMs?: number): void;
   /** Marks targets not seen at `ts` as gone, with a gap row and a null sample to break their lines. */
   markGone(ts: number, keys: string[], reason: string): void;
   targets(): TargetRow[];
@@ -99,7 +104,13 @@ export function openStore(path: string, retention: Retention = { rawMs: RAW_RETE
   const upsertTarget = db.prepare(`
     INSERT INTO targets (key, pid, command, first_seen, last_seen, alive) VALUES (@key, @pid, @command, @ts, @ts, 1)
     ON CONFLICT (key) DO UPDATE SET pid = @pid, command = @command, last_seen = @ts, alive = 1`);
-  const targetId = db.prepare('SELECT id, alive FROM targets WHERE key = ?');
+  const targetId = db.prepare('SELECT id, alive, pid, last_seen FROM targets WHERE key = ?');
+  const insertGap = db.prepare('INSERT INTO gaps (target_id, start_ts, end_ts, reason) VALUES (?, ?, ?, ?)');
+  const seriesOfTarget = db.prepare('SELECT id FROM series WHERE target_id = ?');
+  /** A null at ts in every series of the target: the break a chart draws. */
+  const breakLines = (tid: number, ts: number) => {
+    for (const s of seriesOfTarget.all(tid) as { id: number }[]) insertRaw.run(s.id, ts, null);
+  };
   const closeGap = db.prepare('UPDATE gaps SET end_ts = ? WHERE target_id = ? AND end_ts IS NULL');
   const seriesId = db.prepare('SELECT id FROM series WHERE target_id = ? AND scope = ? AND name = ?');
   const insertSeries = db.prepare('INSERT INTO series (target_id, scope, name) VALUES (?, ?, ?)');
@@ -118,9 +129,13 @@ export function openStore(path: string, retention: Retention = { rawMs: RAW_RETE
     return id;
   };
 
-  const record = db.transaction((ts: number, samples: TargetSample[]) => {
+  const record = db.transaction((ts: number, samples: TargetSample[], maxSilenceMs: number) => {
     for (const s of samples) {
-      const before = targetId.get(s.key) as { id: number; alive: number } | undefined;
+      const before = targetId.get(s.key) as { id: number; alive: number; pid: number | null; last_seen: number } | undefined;
+      if (before?.alive && (before.pid !== s.pid || ts - before.last_seen > maxSilenceMs)) {
+        insertGap.run(before.id, before.last_seen, ts, before.pid !== s.pid ? `restarted as pid ${s.pid}` : 'not recorded');
+        breakLines(before.id, Math.floor((before.last_seen + ts) / 2));
+      }
       upsertTarget.run({ key: s.key, pid: s.pid, command: s.command, ts });
       const tid = (targetId.get(s.key) as { id: number }).id;
       if (before && !before.alive) closeGap.run(ts, tid);
@@ -136,8 +151,8 @@ export function openStore(path: string, retention: Retention = { rawMs: RAW_RETE
       const t = targetId.get(key) as { id: number; alive: number } | undefined;
       if (!t || !t.alive) continue;
       db.prepare('UPDATE targets SET alive = 0 WHERE id = ?').run(t.id);
-      db.prepare('INSERT INTO gaps (target_id, start_ts, end_ts, reason) VALUES (?, ?, NULL, ?)').run(t.id, ts, reason);
-      for (const s of db.prepare('SELECT id FROM series WHERE target_id = ?').all(t.id) as { id: number }[]) insertRaw.run(s.id, ts, null);
+      insertGap.run(t.id, ts, null, reason);
+      breakLines(t.id, ts);
     }
   });
 
@@ -216,7 +231,7 @@ export function openStore(path: string, retention: Retention = { rawMs: RAW_RETE
 
   return {
     path,
-    record: (ts, samples) => record(ts, samples),
+    record: (ts, samples, maxSilenceMs = Infinity) => record(ts, samples, maxSilenceMs),
     markGone: (ts, keys, reason) => markGone(ts, keys, reason),
     targets: () =>
       (db.prepare('SELECT key, pid, command, alive, first_seen, last_seen FROM targets ORDER BY key').all() as { key: string; pid: number | null; command: string | null; alive: number; first_seen: number; last_seen: number }[]).map((r) => ({

@@ -2,7 +2,8 @@
 //   node --import tsx fake-telemetry.ts <socket path> <mode>
 // modes: malformed (garbage reply), exit-after-N (process exits on the Nth command), silent (never replies),
 // claim-pid-N (the greeting names pid N, as a planted socket would), pool-at-0xADDR (a mempool whose
-// header and ring telemetry places at ADDR), endless (a memzone list at the cap and a memzone behind every id).
+// header and ring telemetry places at ADDR), endless (a memzone list at the cap and a memzone behind every id),
+// flaky (every other connection is closed before its greeting: a transient failure, the process lives on).
 // Prints "ready" once listening; ends after 60 s or when its stdin closes.
 
 import { mkdirSync } from 'node:fs';
@@ -61,7 +62,10 @@ process.stdout.write('ready\n');
 setTimeout(() => process.exit(0), 60000).unref();
 process.stdin.on('end', () => process.exit(0));
 process.stdin.resume();
+let connections = 0;
 for (;;) {
   const socket = await server.accept(1000);
-  if (socket) void serve(socket);
+  if (!socket) continue;
+  if (mode === 'flaky' && connections++ % 2 === 1) socket.close();
+  else void serve(socket);
 }

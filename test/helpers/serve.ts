@@ -31,8 +31,8 @@ export async function startServe(args: string[]): Promise<Served> {
   return { child, url, stderr: () => err };
 }
 
-export function startRecord(args: string[]): Child {
-  const child = spawn(process.execPath, [CLI, 'record', ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+export function startRecord(args: string[], env: NodeJS.ProcessEnv = {}): Child {
+  const child = spawn(process.execPath, [CLI, 'record', ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   let err = '';
   child.stderr!.on('data', (b: Buffer) => { err += b.toString(); });
   return { child, stderr: () => err };

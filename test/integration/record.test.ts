@@ -9,6 +9,8 @@ import { openStore } from '../../src/store/store.js';
 import type { Snapshot } from '../../src/model/snapshot.js';
 import { ROOT } from '../helpers/fixtures.js';
 import { hugepagesMissing, startGzload, stop, uniquePrefix, type DpdkProc, PRELOAD } from '../helpers/dpdk.js';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { startRecord, startServe, stopChild, type Child } from '../helpers/serve.js';
 
 const skip = hugepagesMissing();
@@ -59,6 +61,52 @@ test('the recorder survives its target exiting and picks it up again under the s
     assert.deepEqual(stacks.series.map((s) => s.name), ['gazellelstack00']);
   } finally {
     store.close();
+  }
+});
+
+test('recording by pid: the target gets a gap when its process exits', { skip }, async () => {
+  const db = join(dir, 'bypid.db');
+  const gz = await startGzload({ app: ['--stacks', '1'] });
+  procs.push(gz);
+  const rec = startRecord([String(gz.pid), '--db', db, '-i', '0.3']);
+  children.push(rec);
+  await sleep(1500);
+  await stop(gz);
+  await sleep(1200);
+  assert.equal(await stopChild(rec), 0, rec.stderr());
+  const store = openStore(db);
+  try {
+    assert.deepEqual(store.gaps(gz.prefix).map((g) => [g.end, g.reason]), [[null, 'exited']]);
+    assert.equal(store.targets()[0]!.alive, false);
+  } finally {
+    store.close();
+  }
+});
+
+test('a socket that fails now and then is not an exit while its process lives', async () => {
+  const db = join(dir, 'flaky.db');
+  const runtime = mkdtempSync(join(tmpdir(), 'gzmem-flaky-'));
+  const fake = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/helpers/fake-telemetry.ts'), join(runtime, 'flaky', 'dpdk_telemetry.v2'), 'flaky'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+  try {
+    await new Promise<void>((resolve) => createInterface({ input: fake.stdout! }).once('line', () => resolve()));
+    const rec = startRecord(['--db', db, '-i', '0.2'], { GZMEM_DPDK_RUNTIME_DIRS: runtime });
+    children.push(rec);
+    await sleep(2500);
+    // Ctrl-C: the database is closed first, then the exit says it was interrupted.
+    const code = new Promise((r) => rec.child.once('exit', r));
+    process.kill(rec.child.pid!, 'SIGINT');
+    assert.equal(await code, 130);
+    assert.match(rec.stderr(), /no sample this tick \(pid \d+ is alive; tried 1 of 3\)/, 'some ticks did fail');
+    const store = openStore(db);
+    try {
+      assert.deepEqual(store.gaps('fake'), [], 'one failed tick is not a gap');
+      assert.equal(store.targets()[0]!.alive, true);
+    } finally {
+      store.close();
+    }
+  } finally {
+    fake.kill();
+    rmSync(runtime, { recursive: true, force: true });
   }
 });
 

@@ -15,6 +15,27 @@ const sample = (key: string, inUse: number, pid = 100): TargetSample => ({
   values: { process: { reserved_bytes: 1000, in_use_bytes: inUse }, stack: { gazellelstack00: inUse / 2 }, pool: { rxtx_mbuf_0: inUse / 10 } },
 });
 
+test('restarts and silences between recordings: a new pid, or no sample for longer than allowed, starts with a closed gap', () => {
+  const path = join(dir, 'restart.db');
+  // Six recordings over six pids of one prefix, each killed without marking its target gone.
+  for (let run = 0; run < 6; run++) {
+    const store = openStore(path);
+    for (let i = 0; i < 5; i++) store.record(T0 + run * 60_000 + i * 1000, [sample('maria', 100 + run, 500 + run)], 3000);
+    store.close();
+  }
+  const store = openStore(path);
+  assert.equal(store.targets().length, 1);
+  const gaps = store.gaps('maria');
+  assert.equal(gaps.length, 5);
+  assert.deepEqual(gaps[0], { start: T0 + 4000, end: T0 + 60_000, reason: 'restarted as pid 501' });
+  const inUse = store.query({ key: 'maria', scope: 'process', from: T0, to: T0 + 400_000, maxPoints: 100_000 }).series.find((x) => x.name === 'in_use_bytes')!.values;
+  assert.equal(inUse.filter((v) => v === null).length, 5, 'a null breaks the line at every restart');
+  // The same pid after a silence longer than allowed: a gap too.
+  store.record(T0 + 900_000, [sample('maria', 1, 505)], 3000);
+  assert.equal(store.gaps('maria').at(-1)!.reason, 'not recorded');
+  store.close();
+});
+
 test('samples, a gap when the target goes, the same series when it comes back with a new pid', () => {
   const store = openStore(join(dir, 'a.db'));
   for (let i = 0; i < 10; i++) store.record(T0 + i * 1000, [sample('gzl', 100 + i)]);
