@@ -32,6 +32,10 @@ export interface Tick {
 export interface Recorder {
   /** The latest snapshot of every target seen, by key. */
   latest: Map<string, Snapshot>;
+  /** Keys of the targets that answered at the last tick. */
+  alive(): ReadonlySet<string>;
+  /** The machine at the last tick (hugepages every tick, orphans every ORPHAN_SCAN_MS). */
+  machine(): MachinePart | undefined;
   tick(): Promise<Tick>;
   stop(): Promise<void>;
 }
@@ -47,7 +51,11 @@ function wanted(t: TargetRow, targets: string[] | undefined): boolean {
   return targets.some((x) => x === t.key || (t.pid !== null && x === String(t.pid)));
 }
 
+export type MachinePart = Pick<Snapshot, 'hugepages' | 'orphans' | 'orphansWhy' | 'takenAt'>;
+
 const MAINTAIN_EVERY_MS = 60_000;
+/** The orphan scan reads every process's maps and open files: not at every tick of a fast recorder. */
+const ORPHAN_SCAN_MS = 5_000;
 /** Ticks a target whose process still lives may miss before its silence becomes a gap. */
 const MISSES_BEFORE_GAP = 3;
 
@@ -59,6 +67,9 @@ export function startRecorder(host: Host, store: Store, options: RecorderOptions
   let current: Promise<unknown> = Promise.resolve();
   const misses = new Map<string, number>();
   const intervalMs = options.intervalSec * 1000;
+  let alive = new Set<string>();
+  let machinePart: MachinePart | undefined;
+  let lastOrphanScan = -Infinity;
 
   const tick = async (): Promise<Tick> => {
     const started = performance.now();
@@ -68,8 +79,17 @@ export function startRecorder(host: Host, store: Store, options: RecorderOptions
     const samples: TargetSample[] = [];
     const seen = new Set<string>();
     const chosen = processes.filter((x) => selected(x, options.targets));
-    // The machine part is read once per tick and shared by every target's snapshot.
-    const machine = await machineSnapshot(host, chosen, started);
+    // The machine part is read once per tick, process or not, and shared by every target's snapshot.
+    const scanOrphans = ts - lastOrphanScan >= ORPHAN_SCAN_MS;
+    const machine = await machineSnapshot(host, chosen, started, { orphans: scanOrphans });
+    if (scanOrphans) lastOrphanScan = ts;
+    const scanned = scanOrphans || !machinePart ? machine : machinePart;
+    machinePart = {
+      takenAt: machine.takenAt,
+      hugepages: machine.hugepages,
+      orphans: scanned.orphans,
+      ...(scanned.orphansWhy !== undefined ? { orphansWhy: scanned.orphansWhy } : {}),
+    };
     for (const p of chosen) {
       const key = targetKey(p);
       seen.add(key);
@@ -84,6 +104,7 @@ export function startRecorder(host: Host, store: Store, options: RecorderOptions
       });
     }
     store.record(ts, samples, Math.max(2 * intervalMs, intervalMs + 2000));
+    alive = seen;
     for (const key of seen) misses.delete(key);
     // A target is gone when its process is; one that lives but missed a tick is retried first.
     const exited: string[] = [];
@@ -126,6 +147,8 @@ export function startRecorder(host: Host, store: Store, options: RecorderOptions
 
   return {
     latest,
+    alive: () => alive,
+    machine: () => machinePart,
     tick,
     async stop() {
       running = false;

@@ -8,6 +8,7 @@ import { createMetrics } from '../serve/metrics.js';
 import { startServer } from '../serve/server.js';
 import { GzmemError, ExitCode, errorMessage } from '../errors.js';
 import type { Snapshot } from '../model/snapshot.js';
+import type { Recorder } from '../recorder.js';
 import { startRecording, type RecordOptions } from './record.js';
 import { untilSignal } from './signals.js';
 
@@ -23,7 +24,8 @@ const WEB_ROOT = fileURLToPath(new URL('../../dist/web/', import.meta.url));
 export async function runServe(host: Host, o: ServeOptions): Promise<void> {
   const store = openStore(o.db);
   const latest = new Map<string, Snapshot>();
-  const metrics = createMetrics(() => [...latest.values()]);
+  let recorder: Recorder | undefined;
+  const metrics = createMetrics({ latest: () => latest, alive: () => recorder?.alive() ?? new Set(), machine: () => recorder?.machine() });
   let server;
   try {
     server = await startServer({ store, latest, metrics, webRoot: WEB_ROOT, intervalSec: o.record ? o.intervalSec : null }, o.port, o.host);
@@ -32,7 +34,7 @@ export async function runServe(host: Host, o: ServeOptions): Promise<void> {
     throw new GzmemError(`cannot listen on ${o.host}:${o.port}: ${errorMessage(err)}`, ExitCode.runtime);
   }
   const s = server;
-  const recorder = o.record ? startRecording(host, store, o, { latest, onTick: (tick) => s.publish(tick) }) : undefined;
+  recorder = o.record ? startRecording(host, store, o, { latest, onTick: (tick) => s.publish(tick) }) : undefined;
   const address = s.server.address();
   const port = typeof address === 'object' && address ? address.port : o.port;
   process.stdout.write(`gzmem: serving http://${o.host}:${port}/ (dashboard, /api, /metrics)${o.record ? `, recording into ${o.db} every ${o.intervalSec} s` : ''}\n`);

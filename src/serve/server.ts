@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
-import type { Registry } from 'prom-client';
+import type { Metrics } from './metrics.js';
 import type { Snapshot } from '../model/snapshot.js';
 import type { Scope, Store } from '../store/store.js';
 import type { Tick } from '../recorder.js';
@@ -14,7 +14,7 @@ export interface ServerOptions {
   /** Sampling interval, so the dashboard knows when samples are late; null when not recording. */
   intervalSec: number | null;
   latest: Map<string, Snapshot>;
-  metrics: Registry;
+  metrics: Metrics;
   /** dist/web: the built dashboard. */
   webRoot: string;
 }
@@ -119,7 +119,7 @@ export function startServer(options: ServerOptions, port: number, host: string):
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'GET only' });
     if (url.pathname === '/metrics') {
-      const body = await metrics.metrics();
+      const body = await metrics.scrape();
       res.writeHead(200, { 'content-type': metrics.contentType });
       res.end(body);
       return;
