@@ -3,6 +3,8 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import { hostname } from 'node:os';
 import { extname, join, normalize, sep } from 'node:path';
 import type { Metrics } from './metrics.js';
 import type { Snapshot } from '../model/snapshot.js';
@@ -31,6 +33,21 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml', '.png': 'image/png', '.json': 'application/json', '.ico': 'image/x-icon', '.map': 'application/json',
 };
 const SCOPES: Scope[] = ['process', 'stack', 'pool', 'machine'];
+/** Live dashboards at once; more get 503 rather than memory and a write per tick each. */
+export const MAX_SSE_CLIENTS = 64;
+/** A client that lets this much pile up unread is dropped, not buffered for. */
+const SSE_MAX_BACKLOG = 1024 * 1024;
+const SSE_HEARTBEAT_MS = 15_000;
+
+/**
+ * Host names a browser may use to reach this server: IP literals, localhost and this machine's
+ * name. A page on another domain that rebinds its name to 127.0.0.1 sends its own name: refused.
+ */
+export function hostAllowed(header: string | undefined, machineName: string): boolean {
+  if (!header) return false;
+  const name = header.startsWith('[') ? header.slice(1, header.indexOf(']')) : header.replace(/:\d+$/, '');
+  return isIP(name) !== 0 || name === 'localhost' || name.toLowerCase() === machineName.toLowerCase();
+}
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
@@ -45,6 +62,7 @@ function intParam(url: URL, name: string, fallback: number): number | undefined 
 
 export function startServer(options: ServerOptions, port: number, host: string): Promise<GzmemServer> {
   const { store, latest, metrics, webRoot } = options;
+  const machineName = hostname();
   const clients = new Set<ServerResponse>();
 
   const targetsBody = () => ({ targets: store.targets(), intervalSec: options.intervalSec });
@@ -86,6 +104,7 @@ export function startServer(options: ServerOptions, port: number, host: string):
         });
       }
       case '/api/events': {
+        if (clients.size >= MAX_SSE_CLIENTS) return json(res, 503, { error: `too many live clients (${MAX_SSE_CLIENTS})` });
         res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
         res.write(`event: targets\ndata: ${JSON.stringify(targetsBody())}\n\n`);
         clients.add(res);
@@ -116,6 +135,7 @@ export function startServer(options: ServerOptions, port: number, host: string):
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (!hostAllowed(req.headers.host, machineName)) return json(res, 403, { error: 'unexpected Host header' });
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'GET only' });
     if (url.pathname === '/metrics') {
@@ -145,8 +165,22 @@ export function startServer(options: ServerOptions, port: number, host: string):
       frames += `event: targets\ndata: ${JSON.stringify(targetsBody())}\n\n`;
     }
     latestKeysAtLastPublish = new Set(tick.samples.map((s) => s.key));
-    for (const c of clients) c.write(frames);
+    send(frames);
   };
+  /** Writes to every live client; one that does not read is dropped. */
+  const send = (frames: string) => {
+    for (const c of clients) {
+      if (c.writableLength > SSE_MAX_BACKLOG) {
+        clients.delete(c);
+        c.destroy();
+        continue;
+      }
+      c.write(frames);
+    }
+  };
+  // Comments keep idle connections (and proxies in between) from timing out.
+  const heartbeat = setInterval(() => send(': heartbeat\n\n'), SSE_HEARTBEAT_MS);
+  heartbeat.unref();
   let latestKeysAtLastPublish = new Set<string>();
 
   return new Promise((resolve, reject) => {
@@ -158,6 +192,7 @@ export function startServer(options: ServerOptions, port: number, host: string):
         publish,
         close: () =>
           new Promise<void>((r) => {
+            clearInterval(heartbeat);
             for (const c of clients) c.end();
             server.close(() => r());
           }),

@@ -149,7 +149,6 @@ test('serve: targets, snapshot, series and a /metrics gauge equal to the snapsho
   assert.equal(series.series.find((s) => s.name === 'reserved_bytes')!.values.at(-1), p.waterfall.reserved.bytes);
   assert.equal((await get('/api/series?target=x')).status, 400);
   assert.equal((await get('/api/nothing')).status, 404);
-  assert.equal((await get('/../../etc/passwd')).status, 404);
   // Server-Sent Events: a sample arrives within a few ticks.
   const ctl = new AbortController();
   const res = await fetch(new URL('/api/events', srv.url), { signal: ctl.signal });

@@ -7,6 +7,9 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { connect, type Socket } from 'node:net';
+import { MAX_SSE_CLIENTS } from '../../src/serve/server.js';
+import { startServe, stopChild } from '../helpers/serve.js';
 import { ExitCode } from '../../src/errors.js';
 import type { Snapshot } from '../../src/model/snapshot.js';
 import { ROOT } from '../helpers/fixtures.js';
@@ -55,4 +58,49 @@ test('a socket its own user serves is read, but the attach reader reads only its
   assert.equal(p.mempools[0]?.name, 'pool');
   assert.equal(p.mempools[0]?.occupancy, null);
   assert.match(p.sources.find((s) => s.name === 'attach')?.detail ?? '', /maps no hugepages/);
+});
+
+/** One raw HTTP/1.1 request over TCP, exactly as written: nothing normalises it on the way. */
+function raw(url: string, request: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(request));
+    let text = '';
+    socket.on('data', (b: Buffer) => { text += b.toString('latin1'); });
+    socket.on('end', () => resolve(text));
+    socket.on('error', reject);
+    socket.setTimeout(5000, () => { socket.destroy(); resolve(text); });
+  });
+}
+
+test('the server: traversal sent raw, a foreign Host header, and 1,000 live clients', { timeout: 120_000 }, async () => {
+  const srv = await startServe(['--no-record', '--db', join(tmp, 'sec.db')]);
+  try {
+    const host = new URL(srv.url).host;
+    for (const path of ['/../../../../etc/passwd', '/..%2f..%2f..%2f..%2fetc%2fpasswd', '/%2e%2e/%2e%2e/%2e%2e/etc/passwd', '/assets/..%5c..%5c..%5cetc%5cpasswd']) {
+      const reply = await raw(srv.url, `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+      assert.match(reply, /^HTTP\/1\.1 (400|403|404) /, `${path}: ${reply.slice(0, 60)}`);
+      assert.doesNotMatch(reply, /root:/, path);
+    }
+    const rebound = await raw(srv.url, 'GET /api/targets HTTP/1.1\r\nHost: attacker.example:9465\r\nConnection: close\r\n\r\n');
+    assert.match(rebound, /^HTTP\/1\.1 403 /);
+    const ok = await raw(srv.url, `GET /api/targets HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+    assert.match(ok, /^HTTP\/1\.1 200 /);
+
+    const { hostname, port } = new URL(srv.url);
+    const sockets: Socket[] = [];
+    const statuses = await Promise.all(Array.from({ length: 1000 }, () => new Promise<string>((resolve) => {
+      const s = connect(Number(port), hostname, () => s.write(`GET /api/events HTTP/1.1\r\nHost: ${host}\r\n\r\n`));
+      sockets.push(s);
+      s.once('data', (b: Buffer) => resolve(/^HTTP\/1\.1 (\d+)/.exec(b.toString('latin1'))?.[1] ?? '?'));
+      s.once('error', () => resolve('error'));
+    })));
+    assert.equal(statuses.filter((x) => x === '200').length, MAX_SSE_CLIENTS);
+    assert.equal(statuses.filter((x) => x === '503').length, 1000 - MAX_SSE_CLIENTS);
+    for (const s of sockets) s.destroy();
+    assert.match(await raw(srv.url, `GET /api/targets HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`), /^HTTP\/1\.1 200 /, 'still serving');
+    assert.equal(await stopChild(srv), 0, srv.stderr());
+  } finally {
+    await stopChild(srv);
+  }
 });
