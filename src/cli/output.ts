@@ -1,7 +1,7 @@
 // Where rendered text goes (stdout or a file) and the watch loop (-i <seconds> [count]).
 
 import { appendFileSync, writeFileSync } from 'node:fs';
-import { GzmemError, ExitCode, UsageError, errorMessage } from '../errors.js';
+import { GzmemError, ExitCode, NotFoundError, TargetGoneError, UsageError, errorMessage } from '../errors.js';
 
 export type Format = 'table' | 'json' | 'csv';
 
@@ -51,7 +51,14 @@ export async function emitFrames(options: OutputOptions, frame: (compact: boolea
   const compact = options.format === 'json' && !tty;
   for (let i = 0; options.count === undefined || i < options.count; i++) {
     const started = Date.now();
-    const body = await frame(compact);
+    let body: string;
+    try {
+      body = await frame(compact);
+    } catch (err) {
+      // Seen before and not found now: the target exited while watched, which is not "no such process".
+      if (i > 0 && err instanceof NotFoundError) throw new TargetGoneError(`the target exited while being watched (${err.message})`);
+      throw err;
+    }
     if (tty) writeOut(`\x1b[H\x1b[2J${body}`, undefined);
     else writeOut(options.format === 'table' && i > 0 ? `\n${body}` : body, options.file, i > 0);
     if (options.count !== undefined && i + 1 >= options.count) break;

@@ -118,3 +118,19 @@ after(async () => stop(tp));
 test('permission denied: an unprivileged user asks about a root DPDK process', { skip }, async () => {
   oneLineError(await gzmem(['show', String(tp!.pid)], {}, '65534'), ExitCode.permission, /permission denied/);
 });
+
+test('a target that exits while watched with -i ends "exited" (7), with what was shown kept', { skip }, async () => {
+  const watched = await startTestpmd({ mbufs: 4096 });
+  try {
+    const run = gzmem(['show', String(watched.pid), '--json', '-i', '0.2']);
+    await new Promise((r) => setTimeout(r, 1500));
+    await stop(watched);
+    const r = await run;
+    oneLineError(r, ExitCode.targetGone, /exited while being watched/);
+    const frames = r.stdout.trim().split('\n');
+    assert.ok(frames.length >= 2, 'the frames before the exit were written');
+    for (const f of frames) assert.equal((JSON.parse(f) as { processes: { pid: number }[] }).processes[0]!.pid, watched.pid);
+  } finally {
+    await stop(watched);
+  }
+});
