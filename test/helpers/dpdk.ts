@@ -93,8 +93,13 @@ export async function startTestpmd(options: TestpmdOptions = {}): Promise<DpdkPr
   child.stdout!.on('data', (b: Buffer) => { out += b.toString(); });
   const exited = new Promise((r) => child.once('exit', r));
   void exited;
-  await waitFor(() => child.exitCode !== null || telemetryReady(prefix), 20000, `testpmd ${prefix} telemetry`);
-  if (child.exitCode !== null) throw new Error(`testpmd exited ${child.exitCode}: ${err}`);
+  try {
+    await waitFor(() => child.exitCode !== null || telemetryReady(prefix), 20000, `testpmd ${prefix} telemetry`);
+    if (child.exitCode !== null) throw new Error(`testpmd exited ${child.exitCode}: ${err}`);
+  } catch (e) {
+    await killStarted(child, prefix); // a start that fails must not leave the process behind
+    throw e;
+  }
   /** Sends one command at the testpmd> prompt and returns what it printed up to the next prompt. */
   const console = async (command: string): Promise<string> => {
     const from = out.length;
@@ -132,9 +137,23 @@ export async function startGzload(options: GzloadOptions = {}): Promise<DpdkProc
       const t = setTimeout(() => reject(new Error(`gzload ${prefix}: no output; stderr: ${err.slice(-500)}`)), 20000);
       waiters.push((l) => { clearTimeout(t); resolve(l); });
     });
-  const ready = JSON.parse(await nextLine()) as { ready?: boolean };
-  if (!ready.ready) throw new Error(`gzload did not start: ${JSON.stringify(ready)} ${err}`);
+  try {
+    const ready = JSON.parse(await nextLine()) as { ready?: boolean };
+    if (!ready.ready) throw new Error(`gzload did not start: ${JSON.stringify(ready)} ${err}`);
+  } catch (e) {
+    await killStarted(child, prefix); // a start that fails must not leave the process behind
+    throw e;
+  }
   return { child, pid: child.pid!, prefix, stderr: () => err, nextLine, send: (l) => child.stdin!.write(`${l}\n`) };
+}
+
+async function killStarted(child: ChildProcess, prefix: string): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) {
+    const gone = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await gone;
+  }
+  rmSync(join('/var/run/dpdk', prefix), { recursive: true, force: true });
 }
 
 /** Stops a process we started, by its PID; SIGKILL if it does not stop in time. */

@@ -14,7 +14,7 @@ after(async () => { for (const p of started) await stop(p); });
 
 interface Truth {
   stacks: { tid: number }[];
-  pools: { name: string; size: number; avail: number; in_use: number; cache_len: { lcore: number; len: number }[] }[];
+  pools: { name: string; size: number; avail: number; in_use: number; cache_size: number; cache_len: { lcore: number; len: number }[] }[];
   rings: { name: string; capacity: number; count: number }[];
 }
 
@@ -64,13 +64,19 @@ test('gzload under traffic: attach stays within the cache bound of the preload',
   await gz.nextLine!();
   gz.send!('resume');
   await gz.nextLine!();
+  gz.send!('truth');
+  const { pools } = JSON.parse(await gz.nextLine!()) as Truth;
   for (let i = 0; i < 5; i++) {
     const p = await showProcess(String(gz.pid));
     for (const m of p.mempools) {
       const o = m.occupancy!;
       const attach = o.checks.find((c) => c.source === 'attach')!;
-      assert.ok(Math.abs(attach.inUse - o.inUse) <= o.tolerance, `${m.name}: preload ${o.inUse} attach ${attach.inUse} tolerance ${o.tolerance}`);
-      assert.equal(o.agrees, true);
+      // DPDK's own bound on what moves between two reads: per lcore (3 here), a cache flushes at
+      // 1.5 x its size, plus one 32-mbuf burst; the cache size as gzload made the pool.
+      const cacheSize = pools.find((x) => x.name === m.name)!.cache_size;
+      const bound = 3 * (Math.ceil(cacheSize * 1.5) + 32);
+      assert.ok(Math.abs(attach.inUse - o.inUse) <= bound, `${m.name}: preload ${o.inUse} attach ${attach.inUse} bound ${bound}`);
+      assert.ok(o.inUse >= 0 && o.inUse <= m.size && attach.inUse >= 0 && attach.inUse <= m.size);
     }
   }
 });
