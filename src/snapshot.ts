@@ -124,10 +124,11 @@ export async function readTarget(host: Host, target: string, options: GatherOpti
 }
 
 export async function readTargetInput(host: Host, target: string, options: GatherOptions = {}): Promise<ProcessRead> {
+  // A pid is looked up first: from then on, its disappearance is an exit, not a wrong pid.
+  if (isPid(target) && !(await processExists(host, Number(target)))) throw new NotFoundError(`no process with pid ${target}`);
   const sockets = await findTelemetrySockets(host);
   if (isPid(target)) {
     const pid = Number(target);
-    if (!(await processExists(host, pid))) throw new NotFoundError(`no process with pid ${pid}`);
     let lastError: string | undefined;
     for (const socket of sockets.filter((s) => s.secondary === undefined).concat(sockets.filter((s) => s.secondary !== undefined))) {
       let conn: TelemetryConnection;
@@ -140,7 +141,11 @@ export async function readTargetInput(host: Host, target: string, options: Gathe
       if (conn.hello.pid === pid) return readOne(host, pid, socket, conn, undefined, options);
       conn.close();
     }
-    const process = await readProcess(host, pid);
+    // It was there when asked for: gone now, it exited while its sockets were tried.
+    if (!(await processExists(host, pid))) throw new TargetGoneError(`process ${pid} exited while being read`);
+    const process = await readProcess(host, pid).catch(async (err: unknown) => {
+      throw (await processExists(host, pid)) ? err : new TargetGoneError(`process ${pid} exited while being read`);
+    });
     if (process.numa.length === 0 && !process.rollupHugetlbBytes && !process.statusHugetlbBytes) {
       throw new NotFoundError(`pid ${pid} (${process.comm}) is not a DPDK process: no telemetry socket and no hugepage mappings`);
     }

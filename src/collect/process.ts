@@ -44,7 +44,7 @@ const UNIT_BYTES: Record<string, number> = { B: 1, kB: 1024, KB: 1024, mB: 1024 
 /** "1048576 kB" -> bytes; an unknown unit is an error, not a guess. */
 export function parseSize(value: string, where: string): number {
   const m = /^\s*(\d+)\s*(\S+)?\s*$/.exec(value);
-  if (!m) throw new ProtocolError(`${where}: not a size: ${JSON.stringify(value)}`);
+  if (!m) throw new ProtocolError(`${where}: not a size: ${JSON.stringify(value.slice(0, 40))}`);
   const unit = m[2] ?? 'B';
   const mult = UNIT_BYTES[unit];
   if (mult === undefined) throw new ProtocolError(`${where}: unknown unit ${unit}`);

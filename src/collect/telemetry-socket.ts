@@ -2,7 +2,7 @@
 // Only this module knows the wire protocol; everything else sees hello() and cmd().
 
 import { lstat } from 'node:fs/promises';
-import { GzmemError, PermissionError, ProtocolError, TelemetryError } from '../errors.js';
+import { GzmemError, PermissionError, ProtocolError, TelemetryError, errorMessage } from '../errors.js';
 import type { PeerCredentials, SeqpacketSocket } from './seqpacket.js';
 import { errnoOf } from './files.js';
 
@@ -79,7 +79,14 @@ export async function openTelemetry(path: string, options: TelemetryOptions = {}
   const deadline = options.deadline ?? Infinity;
   const next = async (what: string): Promise<string> => {
     const left = deadline - performance.now();
-    const got = await socket.receive(Math.min(timeoutMs, Math.max(0, left)));
+    let got: Awaited<ReturnType<SeqpacketSocket['receive']>>;
+    try {
+      got = await socket.receive(Math.min(timeoutMs, Math.max(0, left)));
+    } catch (err) {
+      close();
+      if (errnoOf(err) === 'EMSGSIZE') throw new ProtocolError(`telemetry socket ${path}: ${what} is larger than any DPDK reply (${errorMessage(err)})`);
+      throw new TelemetryError(`telemetry socket ${path}: ${errorMessage(err)}`);
+    }
     if (got === 'timeout') {
       // A reply that comes later must not answer the next command: this connection is done.
       close();
@@ -102,7 +109,12 @@ export async function openTelemetry(path: string, options: TelemetryOptions = {}
       async cmd(command: string) {
         if (closed) throw new TelemetryError(`telemetry socket ${path}: already closed`);
         if (command.length > MAX_COMMAND_LENGTH) throw new TelemetryError(`telemetry command too long: ${command}`);
-        socket.send(Buffer.from(command));
+        try {
+          socket.send(Buffer.from(command));
+        } catch (err) {
+          close();
+          throw new TelemetryError(`telemetry socket ${path}: cannot send ${command}: ${errorMessage(err)}`);
+        }
         return parseReply(await next(`reply to ${command}`), command);
       },
       close,

@@ -171,8 +171,17 @@ export async function readTelemetry(conn: TelemetryConnection): Promise<Telemetr
 
 // ---- pure parsers: each takes one reply's data and validates it ----
 
+/** The start of a reply for an error message; a reply nested too deep to print is said to be. */
+function preview(data: unknown): string {
+  try {
+    return (JSON.stringify(data) ?? String(data)).slice(0, 120);
+  } catch {
+    return '(nested too deep to show)';
+  }
+}
+
 function fail(what: string, data: unknown): never {
-  throw new ProtocolError(`malformed telemetry reply for ${what}: ${JSON.stringify(data).slice(0, 120)}`);
+  throw new ProtocolError(`malformed telemetry reply for ${what}: ${preview(data)}`);
 }
 
 function num(obj: Record<string, unknown>, key: string, what: string): number {
