@@ -248,7 +248,7 @@ gz_usage(FILE *f)
 		"  --pattern P              idle|steady|burst|slow|leak (default steady)\n"
 		"  --hold K                 mbufs held per connection (default 4)\n"
 		"  --ring-size N            per-connection ring size, power of two (default 128)\n"
-		"stdin commands: pattern <name> [hold] | pause | resume | truth | quit\n");
+		"stdin commands: pattern <name> [hold] | pause | resume | truth | churn <n> | unchurn | quit\n");
 }
 
 /* Sleeps without spinning (rte_delay_us_sleep is still experimental in DPDK 21.11). */
@@ -1076,6 +1076,60 @@ gz_truth_print(FILE *f)
 	fflush(f);
 }
 
+/*
+ * Rings made and freed on request ("churn N", "unchurn"), the way a server's connections come and
+ * go: half by rte_ring_create/rte_ring_free, half rte_malloc'd + rte_ring_init'ed and rte_free'd.
+ * They let tests check that the preload forgets freed rings and reuses their registry slots.
+ */
+static struct rte_ring **g_churn;
+static uint32_t g_churn_n;
+
+static void
+gz_unchurn(void)
+{
+	uint32_t i;
+
+	for (i = 0; i < g_churn_n; i++) {
+		if (i % 2 == 0)
+			rte_ring_free(g_churn[i]);
+		else
+			rte_free(g_churn[i]);
+	}
+	free(g_churn);
+	g_churn = NULL;
+	g_churn_n = 0;
+}
+
+static int
+gz_churn(uint32_t n)
+{
+	char name[RTE_RING_NAMESIZE];
+	ssize_t sz = rte_ring_get_memsize(64);
+	uint32_t i;
+
+	if (g_churn != NULL || sz < 0)
+		return -EBUSY;
+	g_churn = calloc(n, sizeof(*g_churn));
+	if (g_churn == NULL)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "churn_%" PRIu32, i);
+		if (i % 2 == 0) {
+			g_churn[i] = rte_ring_create(name, 64, SOCKET_ID_ANY, 0);
+		} else {
+			g_churn[i] = rte_malloc(NULL, (size_t)sz, RTE_CACHE_LINE_SIZE);
+			if (g_churn[i] != NULL && rte_ring_init(g_churn[i], name, 64, 0) < 0) {
+				rte_free(g_churn[i]);
+				g_churn[i] = NULL;
+			}
+		}
+		if (g_churn[i] == NULL)
+			break;
+	}
+	g_churn_n = i;
+	return i == n ? 0 : -ENOMEM;
+}
+
 /* Handles one command line; returns 1 on quit. */
 static int
 gz_command(char *line)
@@ -1140,6 +1194,16 @@ gz_command(char *line)
 		gz_truth_print(stdout);
 		if (!g_paused)
 			gz_resume_stacks();
+	} else if (strcmp(argv[0], "churn") == 0 && argc == 2) {
+		if (gz_parse_u32(argv[1], 1, 100000, &hold) < 0 || gz_churn(hold) < 0) {
+			gz_unchurn();
+			gz_reply_error("churn: give 1..100000 rings, after unchurn, with memory for them");
+			return 0;
+		}
+		fprintf(stdout, "{\"ok\":true,\"churn\":%" PRIu32 "}\n", g_churn_n);
+	} else if (strcmp(argv[0], "unchurn") == 0 && argc == 1) {
+		gz_unchurn();
+		fputs("{\"ok\":true,\"churn\":0}\n", stdout);
 	} else if (strcmp(argv[0], "quit") == 0 && argc == 1) {
 		fputs("{\"ok\":true,\"quit\":true}\n", stdout);
 		fflush(stdout);
@@ -1556,6 +1620,7 @@ stop:
 	__atomic_store_n(&g_stop, 1, __ATOMIC_RELEASE);
 	rte_eal_mp_wait_lcore();
 	gz_port_close();
+	gz_unchurn();
 	for (i = 0; i < g_nb_stacks; i++)
 		gz_stack_free(&g_stacks[i]);
 	return rc;

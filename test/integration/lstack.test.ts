@@ -2,7 +2,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Snapshot } from '../../src/model/snapshot.js';
@@ -94,4 +94,27 @@ test('an address no process has', { skip }, async () => {
   const r = await gzmem(['lstack', 'show', '192.0.2.250']);
   assert.equal(r.code, 3);
   assert.match(r.stderr, /no gazelle process with host_addr 192\.0\.2\.250/);
+});
+
+test('gazellectl is asked only with --gazellectl, and the view says what asking does', { skip }, async () => {
+  // A stand-in gazellectl on PATH that logs each call and answers as gazelle's does, with the stack
+  // tids of this gzload and the free counts gzload itself reports.
+  const bin = join(dir, 'bin');
+  const log = join(dir, 'gazellectl.log');
+  mkdirSync(bin, { recursive: true });
+  const report = truth.stacks.map((s) => {
+    const pool = truth.pools.find((p) => p.name === s.pool)!;
+    return `------ stack tid: ${s.tid} ------\nrx_pkts: 0 mbuf_pool_freecnt: ${pool.size - pool.in_use}\n`;
+  }).join('');
+  writeFileSync(join(bin, 'gazellectl'), `#!/bin/sh\necho "$@" >> ${log}\ncat <<'OUT'\n${report}OUT\n`, { mode: 0o755 });
+  const env = { PATH: `${bin}:${process.env.PATH}` };
+  const quiet = await gzmem(['lstack', 'show', String(gz!.pid), '--json'], env);
+  assert.equal(quiet.code, 0, quiet.stderr);
+  assert.equal(existsSync(log), false, 'not asked by default: asking makes gazelle allocate');
+  const asked = await gzmem(['lstack', 'show', String(gz!.pid), '--gazellectl'], env);
+  assert.equal(asked.code, 0, asked.stderr);
+  assert.deepEqual(readFileSync(log, 'utf8').trim().split('\n'), [`lstack show ${gz!.pid}`]);
+  assert.match(asked.stdout, /gazellectl was asked \(--gazellectl\): gazelle allocates an rpc pool/);
+  // gzload is paused: both read the same counts, and the line says they agree.
+  for (const s of truth.stacks) assert.match(asked.stdout, new RegExp(`gazellectl: stack tid ${s.tid} .*: agree \\(read moments apart\\)`));
 });

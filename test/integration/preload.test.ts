@@ -115,3 +115,35 @@ test('the preload does not break a program that is not a DPDK one', () => {
     assert.equal(r.status, 0, `${cmd.join(' ')}: ${r.stderr}`);
   }
 });
+
+test('the ring registry forgets freed rings, reuses their slots, and says when it is full', { skip }, async () => {
+  // A preload built with 1,024 registry slots; gzload has 2 x 64 connection rings plus its pools'.
+  const small = PRELOAD.replace(/libgzmem\.so$/, 'libgzmem-small.so');
+  const g = await startGzload({ app: ['--stacks', '1', '--tcp_conn_count', '64', '--pattern', 'idle'], env: { LD_PRELOAD: small } });
+  started.push(g);
+  const ask = async (line: string) => { g.send!(line); return JSON.parse(await g.nextLine!()) as { ok?: boolean; churn?: number }; };
+  const churned = (p: Awaited<ReturnType<typeof showProcess>>) => p.rings.filter((r) => r.name.startsWith('churn_')).length;
+  const base = (await showProcess(String(g.pid))).rings.length;
+  // What the registry itself holds (rte_ring_create'd rings also show through their memzones).
+  const registered = (p: Awaited<ReturnType<typeof showProcess>>) => p.rings.filter((r) => r.source === 'preload').length;
+  const baseRegistered = registered(await showProcess(String(g.pid)));
+  for (let round = 0; round < 3; round++) {
+    // 600 more rings, half rte_ring_create'd, half rte_malloc'd: three rounds would need 1,800+ slots
+    // if freed slots were not reused.
+    assert.equal((await ask('churn 600')).churn, 600);
+    const p = await showProcess(String(g.pid));
+    assert.equal(churned(p), 600, `round ${round}: every live ring listed`);
+    assert.deepEqual(p.warnings.filter((w) => w.includes('registry')), []);
+    await ask('unchurn');
+    const after = await showProcess(String(g.pid));
+    assert.equal(churned(after), 0, `round ${round}: rings freed by rte_ring_free and rte_free are forgotten`);
+    assert.equal(after.rings.length, base);
+  }
+  // Past the slots: the registry says how many it could not list, and gzmem passes it on.
+  assert.equal((await ask('churn 1000')).churn, 1000);
+  const full = await showProcess(String(g.pid));
+  assert.equal(registered(full), 1024, 'every slot in use');
+  assert.ok(churned(full) >= 1024 - baseRegistered);
+  assert.ok(full.warnings.some((w) => /registry is full: \d+ rings are not listed/.test(w)), full.warnings.join('; '));
+  await ask('unchurn');
+});

@@ -4,6 +4,11 @@ import { readTelemetry, parseHeapInfo, parseMempoolInfo, parseMemzoneInfo, intAr
 import { parseHello, parseReply } from '../../src/collect/telemetry-socket.js';
 import { ProtocolError } from '../../src/errors.js';
 import { capturedReply, replayTelemetry } from '../helpers/fixtures.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join as joinPath } from 'node:path';
+import { listenSeqpacket } from '../../src/collect/seqpacket.js';
+import { openTelemetry } from '../../src/collect/telemetry-socket.js';
 
 test('greeting of a real 22.11 server', () => {
   const h = parseHello('{"version":"DPDK 22.11.11","pid":9978,"max_output_len":16384}', 'x');
@@ -83,4 +88,30 @@ test('memzone list at the 512 cap is walked past', async () => {
 
 test('socket prefix is its runtime dir name', () => {
   assert.equal(prefixOfSocket('/var/run/dpdk/gazelle/dpdk_telemetry.v2'), 'gazelle');
+});
+
+test('a reply that comes after its command timed out never answers the next command', async () => {
+  const dir = mkdtempSync(joinPath(tmpdir(), 'gzmem-late-'));
+  const path = joinPath(dir, 'dpdk_telemetry.v2');
+  const server = listenSeqpacket(path);
+  try {
+    const serving = (async () => {
+      const s = (await server.accept(2000))!;
+      s.send(Buffer.from(JSON.stringify({ version: 'DPDK 23.11.7', pid: process.pid, max_output_len: 16384 })));
+      await s.receive(2000);
+      await new Promise((r) => setTimeout(r, 300));
+      s.send(Buffer.from('{"/eal/heap_list":[0]}'));
+      await s.receive(2000);
+      s.send(Buffer.from('{"/eal/memzone_list":[7]}'));
+      s.close();
+    })().catch(() => undefined); // the client hangs up first: the fake's late sends may fail
+    const conn = await openTelemetry(path, { timeoutMs: 100 });
+    await assert.rejects(conn.cmd('/eal/heap_list'), /no reply to \/eal\/heap_list within 100 ms/);
+    await new Promise((r) => setTimeout(r, 400));
+    await assert.rejects(conn.cmd('/eal/memzone_list'), /already closed/);
+    await serving;
+  } finally {
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
