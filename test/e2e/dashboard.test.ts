@@ -3,7 +3,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -235,6 +235,9 @@ describe('in Chromium, against gzload and gzmem serve', { skip }, () => {
     for (const level of ['reserved', 'heap', 'allocated', 'inUse']) {
       assert.match(await text(`#waterfall tr[data-level="${level}"] .bytes`), BYTES, level);
     }
+    // Reserved is what the kernel says the process maps: the cell shows exactly that.
+    const kib = Number(/HugetlbPages:\s+(\d+) kB/.exec(readFileSync(`/proc/${gz!.pid}/status`, 'utf8'))![1]);
+    assert.equal(await text('#waterfall tr[data-level="reserved"] .bytes'), bytes(kib * 1024));
     // The percentages of the level above are real percentages (the preload makes in use known).
     for (const level of ['heap', 'allocated', 'inUse']) {
       const pct = await text(`#waterfall tr[data-level="${level}"] td:nth-child(3)`);
@@ -251,6 +254,17 @@ describe('in Chromium, against gzload and gzmem serve', { skip }, () => {
     for (const h of ['stack', 'tid', 'cpu', 'total', 'used', 'free', 'usage', 'mbufs in use / total', 'rings']) assert.ok(headers.includes(h), `header ${h} in ${headers.join(', ')}`);
     const mbufs = await text('#stacks tbody tr td:nth-child(8)');
     assert.match(mbufs, /^[\d,]+ \/ [\d,]+$/);
+    // Against gzload's own account: each row's tid, and its pool's size as the mbuf total.
+    gz!.send!('truth');
+    const truth = JSON.parse(await gz!.nextLine!()) as { stacks: { name: string; tid: number; pool: string }[]; pools: { name: string; size: number }[] };
+    const rows = await page!.locator('#stacks tbody tr').all();
+    for (const [i, s] of truth.stacks.entries()) {
+      const cells = await rows[i]!.locator('td').allTextContents();
+      assert.equal(cells[0], s.name);
+      assert.ok(cells.includes(String(s.tid)), `tid ${s.tid} in ${cells.join(' | ')}`);
+      const size = truth.pools.find((p) => p.name === s.pool)!.size;
+      assert.ok(cells[7]!.endsWith(`/ ${size.toLocaleString('en-US')}`), `${cells[7]} ends with the pool size ${size}`);
+    }
   });
 
   test('live samples move the in-use figure and the chart within 10 s', { timeout: 30_000 }, async () => {
