@@ -86,6 +86,8 @@ export function renderProcess(p: DpdkProcess): string {
       [{ header: 'PORT', align: 'right' }, { header: 'NAME' }, { header: 'RX Q', align: 'right' }, { header: 'TX Q', align: 'right' }, { header: 'RX DESC', align: 'right' }, { header: 'TX DESC', align: 'right' }, { header: 'MBUF POOLS' }, { header: 'RX NOMBUF', align: 'right' }, { header: 'STARTED' }],
       p.ethdevs.map((e) => [String(e.port), e.name, String(e.rxQueues), String(e.txQueues), count(e.rxDescriptors), count(e.txDescriptors), e.mbufPools?.join(' ') ?? DASH, count(e.rxNombuf), e.started ? 'yes' : 'no']),
     )));
+    const why = [...new Set(p.ethdevs.map((e) => e.queuesWhy).filter((w) => w !== undefined))];
+    for (const w of why) out.push(`  – : ${w}\n`);
   }
 
   out.push(section('Hugetlb mappings (kernel)', table(

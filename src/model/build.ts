@@ -236,6 +236,8 @@ export function buildEthdevs(t: TelemetryReadings): EthdevPort[] {
     rxDescriptors: null,
     txDescriptors: null,
     mbufPools: null,
+    // No version of the matrix reports queue descriptors or the pool a queue draws from in telemetry.
+    queuesWhy: `${t.hello.version} telemetry reports neither descriptor counts nor the pools queues draw from`,
     rxNombuf: e.rxNombuf ?? null,
     started: e.started,
     socket: e.socket,

@@ -144,6 +144,8 @@ export interface EthdevPort {
   rxDescriptors: number | null;
   txDescriptors: number | null;
   mbufPools: string[] | null;
+  /** Why descriptors and pools are unknown, when they are. */
+  queuesWhy?: string;
   rxNombuf: number | null;
   started: boolean;
   socket: number;

@@ -117,6 +117,9 @@ export function openStore(path: string, retention: Retention = { rawMs: RAW_RETE
   const insertRaw = db.prepare('INSERT OR REPLACE INTO raw (series_id, ts, value) VALUES (?, ?, ?)');
   const insertSnapshot = db.prepare('INSERT OR REPLACE INTO snapshots (target_id, ts, json) VALUES (?, ?, ?)');
   const seriesCache = new Map<string, number>();
+  // Statements used at every tick are prepared once: a new one per call costs memory until collected.
+  const allTargets = db.prepare('SELECT key, pid, command, alive, first_seen, last_seen FROM targets ORDER BY key');
+  const setGone = db.prepare('UPDATE targets SET alive = 0 WHERE id = ?');
 
   const idOfSeries = (tid: number, scope: Scope, name: string): number => {
     const k = `${tid}\0${scope}\0${name}`;
@@ -150,7 +153,7 @@ export function openStore(path: string, retention: Retention = { rawMs: RAW_RETE
     for (const key of keys) {
       const t = targetId.get(key) as { id: number; alive: number } | undefined;
       if (!t || !t.alive) continue;
-      db.prepare('UPDATE targets SET alive = 0 WHERE id = ?').run(t.id);
+      setGone.run(t.id);
       insertGap.run(t.id, ts, null, reason);
       breakLines(t.id, ts);
     }
@@ -234,7 +237,7 @@ export function openStore(path: string, retention: Retention = { rawMs: RAW_RETE
     record: (ts, samples, maxSilenceMs = Infinity) => record(ts, samples, maxSilenceMs),
     markGone: (ts, keys, reason) => markGone(ts, keys, reason),
     targets: () =>
-      (db.prepare('SELECT key, pid, command, alive, first_seen, last_seen FROM targets ORDER BY key').all() as { key: string; pid: number | null; command: string | null; alive: number; first_seen: number; last_seen: number }[]).map((r) => ({
+      (allTargets.all() as { key: string; pid: number | null; command: string | null; alive: number; first_seen: number; last_seen: number }[]).map((r) => ({
         key: r.key, pid: r.pid, command: r.command, alive: r.alive === 1, firstSeen: r.first_seen, lastSeen: r.last_seen,
       })),
     gaps: (key) =>
