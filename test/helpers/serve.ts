@@ -1,4 +1,4 @@
-// Starts the built `gzmem serve` or `gzmem record` as a child process and stops it by PID.
+// Starts the built `gzmem serve` or `gzmem record`, or a fake telemetry server, as a child process; stops it by PID.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -44,4 +44,19 @@ export async function stopChild(c: Child | undefined): Promise<number | null> {
   const done = new Promise<number | null>((r) => c.child.once('exit', (code) => r(code)));
   process.kill(c.child.pid!, 'SIGTERM');
   return done;
+}
+
+/**
+ * Starts test/helpers/fake-telemetry.ts serving `<runtimeDir>/<prefix>/dpdk_telemetry.v2` in `mode`,
+ * as root or (user given) as that user; resolves once it listens. The caller stops it by PID.
+ */
+export async function startFakeTelemetry(runtimeDir: string, prefix: string, mode: string, user?: { uid: string; gid: string }): Promise<ChildProcess> {
+  const node = [process.execPath, '--import', 'tsx', join(ROOT, 'test/helpers/fake-telemetry.ts'), join(runtimeDir, prefix, 'dpdk_telemetry.v2'), mode];
+  const [cmd, ...args] = user ? ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', ...node] : node;
+  const child = spawn(cmd!, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', () => resolve());
+    child.once('exit', (c) => reject(new Error(`fake telemetry server (${mode}) exited ${c}`)));
+  });
+  return child;
 }

@@ -6,11 +6,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { listenSeqpacket } from '../../src/collect/seqpacket.js';
 import { ExitCode } from '../../src/errors.js';
-import { ROOT } from '../helpers/fixtures.js';
 import { gzmem, hugepagesMissing, startTestpmd, stop, type CliResult, type DpdkProc } from '../helpers/dpdk.js';
+import { startFakeTelemetry } from '../helpers/serve.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'gzmem-err-'));
 const env = { GZMEM_DPDK_RUNTIME_DIRS: tmp };
@@ -31,12 +30,8 @@ function oneLineError(r: CliResult, code: number, pattern: RegExp): void {
 }
 
 async function fakeServer(prefix: string, mode: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/helpers/fake-telemetry.ts'), join(tmp, prefix, 'dpdk_telemetry.v2'), mode], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = await startFakeTelemetry(tmp, prefix, mode);
   children.push(child);
-  await new Promise<void>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', () => resolve());
-    child.once('exit', (c) => reject(new Error(`fake server exited ${c}`)));
-  });
   return child;
 }
 

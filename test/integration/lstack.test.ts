@@ -6,7 +6,6 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Snapshot } from '../../src/model/snapshot.js';
-import { ROOT } from '../helpers/fixtures.js';
 import { gzmem, hugepagesMissing, startGzload, stop, type DpdkProc, PRELOAD } from '../helpers/dpdk.js';
 
 interface Truth {

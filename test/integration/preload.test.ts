@@ -4,8 +4,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { ROOT } from '../helpers/fixtures.js';
 import { hugepagesMissing, showProcess, startGzload, testpmdPoolAtRest, startTestpmd, stop, type DpdkProc, DPDK, PRELOAD } from '../helpers/dpdk.js';
 
 const skip = hugepagesMissing();

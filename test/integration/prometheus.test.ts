@@ -9,7 +9,6 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Snapshot } from '../../src/model/snapshot.js';
-import { ROOT } from '../helpers/fixtures.js';
 import { hugepagesMissing, startGzload, stop, type DpdkProc, PRELOAD } from '../helpers/dpdk.js';
 import { startServe, stopChild, type Served } from '../helpers/serve.js';
 

@@ -7,11 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../../src/store/store.js';
 import type { Snapshot } from '../../src/model/snapshot.js';
-import { ROOT } from '../helpers/fixtures.js';
 import { hugepagesMissing, startGzload, stop, uniquePrefix, type DpdkProc, PRELOAD } from '../helpers/dpdk.js';
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { startRecord, startServe, stopChild, type Child } from '../helpers/serve.js';
+import { startFakeTelemetry, startRecord, startServe, stopChild, type Child } from '../helpers/serve.js';
 
 const skip = hugepagesMissing();
 const dir = mkdtempSync(join(tmpdir(), 'gzmem-rec-'));
@@ -86,9 +83,8 @@ test('recording by pid: the target gets a gap when its process exits', { skip },
 test('a socket that fails now and then is not an exit while its process lives', async () => {
   const db = join(dir, 'flaky.db');
   const runtime = mkdtempSync(join(tmpdir(), 'gzmem-flaky-'));
-  const fake = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/helpers/fake-telemetry.ts'), join(runtime, 'flaky', 'dpdk_telemetry.v2'), 'flaky'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+  const fake = await startFakeTelemetry(runtime, 'flaky', 'flaky');
   try {
-    await new Promise<void>((resolve) => createInterface({ input: fake.stdout! }).once('line', () => resolve()));
     const rec = startRecord(['--db', db, '-i', '0.2'], { GZMEM_DPDK_RUNTIME_DIRS: runtime });
     children.push(rec);
     await sleep(2500);

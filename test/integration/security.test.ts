@@ -2,17 +2,15 @@
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { connect, type Socket } from 'node:net';
 import { MAX_SSE_CLIENTS } from '../../src/serve/server.js';
-import { startServe, stopChild } from '../helpers/serve.js';
+import { startFakeTelemetry, startServe, stopChild } from '../helpers/serve.js';
 import { ExitCode } from '../../src/errors.js';
 import type { Snapshot } from '../../src/model/snapshot.js';
-import { ROOT } from '../helpers/fixtures.js';
 import { gzmem } from '../helpers/dpdk.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'gzmem-sec-'));
@@ -27,13 +25,8 @@ after(() => {
 
 /** A fake telemetry server run by user `nobody`. */
 async function planted(prefix: string, mode: string): Promise<ChildProcess> {
-  const child = spawn('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, '--import', 'tsx',
-    join(ROOT, 'test/helpers/fake-telemetry.ts'), join(tmp, prefix, 'dpdk_telemetry.v2'), mode], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = await startFakeTelemetry(tmp, prefix, mode, { uid: 'nobody', gid: 'nogroup' });
   children.push(child);
-  await new Promise<void>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', () => resolve());
-    child.once('exit', (c) => reject(new Error(`planted server exited ${c}`)));
-  });
   return child;
 }
 

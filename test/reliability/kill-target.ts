@@ -41,7 +41,8 @@ export async function killTargets(rounds: number, seed = 1): Promise<KillResult>
       const gz = await startGzload({ prefix, app: ['--stacks', '1', '--tcp_conn_count', '16'] });
       // Let the recorder see it, then read it and kill it somewhere inside the read.
       await new Promise((x) => setTimeout(x, 250));
-      const delay = 2 + r() * 25;
+      // From 5 ms on: by then gzmem has found the pid, so the kill lands inside the read or after it.
+      const delay = 5 + r() * 25;
       const read = readTarget(host, String(gz.pid), { timeoutMs: 500 }).then(
         () => 'snapshot',
         (err: unknown) => (err instanceof GzmemError ? `exit ${err.exitCode}` : `crash: ${String(err)}`),
