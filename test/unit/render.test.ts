@@ -7,22 +7,42 @@ import { renderCsv, renderJson, renderProcess } from '../../src/format/process.j
 import { renderHugepages, renderOrphans } from '../../src/format/machine.js';
 import { bytes, percent, safe } from '../../src/format/units.js';
 import { assertGolden } from '../helpers/golden.js';
-import { ROOT } from '../helpers/fixtures.js';
+import { ROOT, SCENARIOS, capturedReply, fixtureDir, type Scenario } from '../helpers/fixtures.js';
+import type { Snapshot } from '../../src/model/snapshot.js';
 import { fixtureProcess, fixtureSnapshot } from '../helpers/snapshot.js';
 
 const schema = JSON.parse(readFileSync(join(ROOT, 'docs', 'snapshot.schema.json'), 'utf8'));
 const validate = new Ajv.default({ allErrors: true, strict: true }).compile(schema);
 
+/** The captured truth each output must carry, whatever its golden says: the kernel's HugetlbPages and DPDK's heap. */
+function captured(scenario: Scenario): { hugetlbBytes: number; heapBytes: number; allocBytes: number } {
+  const status = readFileSync(join(fixtureDir(scenario), 'proc', String(SCENARIOS[scenario]), 'status'), 'utf8');
+  const heap = capturedReply(scenario, '/eal/heap_info,0') as Record<string, number>;
+  return { hugetlbBytes: Number(/HugetlbPages:\s+(\d+) kB/.exec(status)![1]) * 1024, heapBytes: heap.Heap_size!, allocBytes: heap.Alloc_size! };
+}
+
 for (const scenario of ['gazelle-idle', 'gazelle-conn100', 'testpmd'] as const) {
   test(`${scenario}: table output`, async () => {
-    assertGolden(`show-${scenario}.txt`, renderProcess(await fixtureProcess(scenario)));
+    const text = renderProcess(await fixtureProcess(scenario));
+    const truth = captured(scenario);
+    const row = (level: string) => text.split('\n').find((l) => l.trim().startsWith(`${level} `)) ?? '';
+    assert.ok(row('reserved').includes(` ${bytes(truth.hugetlbBytes)} `), row('reserved'));
+    assert.ok(row('heap').includes(` ${bytes(truth.heapBytes)} `), row('heap'));
+    assertGolden(`show-${scenario}.txt`, text);
   });
   test(`${scenario}: csv output`, async () => {
-    assertGolden(`show-${scenario}.csv`, renderCsv([await fixtureProcess(scenario)]));
+    const text = renderCsv([await fixtureProcess(scenario)]);
+    const truth = captured(scenario);
+    assert.ok(text.includes(`,waterfall,reserved,bytes,${truth.hugetlbBytes},`), 'reserved from the captured status');
+    assert.ok(text.includes(`,waterfall,allocated,bytes,${truth.allocBytes},`), 'allocated from the captured heap_info');
+    assertGolden(`show-${scenario}.csv`, text);
   });
   test(`${scenario}: JSON validates against docs/snapshot.schema.json`, async () => {
-    const doc = JSON.parse(renderJson(await fixtureSnapshot(scenario)));
+    const doc = JSON.parse(renderJson(await fixtureSnapshot(scenario))) as Snapshot;
     assert.ok(validate(doc), JSON.stringify(validate.errors, null, 1));
+    const truth = captured(scenario);
+    assert.equal(doc.processes[0]!.waterfall.reserved.bytes, truth.hugetlbBytes);
+    assert.equal(doc.processes[0]!.waterfall.heap.bytes, truth.heapBytes);
     assertGolden(`show-${scenario}.json`, renderJson(await fixtureSnapshot(scenario)));
   });
 }

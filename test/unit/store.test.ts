@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openStore, type TargetSample } from '../../src/store/store.js';
+import { targetKey } from '../../src/model/series.js';
+import { fixtureProcess } from '../helpers/snapshot.js';
 
 const T0 = Date.UTC(2026, 10, 24, 0, 0, 0);
 const dir = mkdtempSync(join(tmpdir(), 'gzmem-store-'));
@@ -112,4 +114,11 @@ test('the newest kept snapshot of a target', () => {
   assert.equal(store.latestSnapshot('k'), '{"n":2}');
   assert.equal(store.latestSnapshot('nobody'), undefined);
   store.close();
+});
+
+test('a secondary process is its own target, apart from its primary of the same prefix', async () => {
+  const primary = await fixtureProcess('testpmd');
+  const secondary = { ...primary, pid: primary.pid + 1, telemetrySocket: `${primary.telemetrySocket}:1` };
+  assert.equal(targetKey(primary), 'gztp');
+  assert.equal(targetKey(secondary), 'gztp:1');
 });
