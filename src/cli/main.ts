@@ -1,16 +1,13 @@
 #!/usr/bin/env node
 // gzmem's entry point: parses the command line, runs one command, and is the only place that exits.
+// Each command's module is imported when it runs, so --version or a usage error loads no SQLite,
+// HTTP server, metrics or FFI.
 
 import { Command, CommanderError, Option } from 'commander';
 import { liveHost } from '../collect/host.js';
 import { ExitCode, GzmemError, UsageError } from '../errors.js';
-import { runHugepages } from './hugepages.js';
-import { runList } from './list.js';
 import { parseCount, parseInterval, type Format, type OutputOptions } from './output.js';
-import { runShow } from './show.js';
-import { runLstackShow } from './lstack.js';
-import { runRecord, type RecordOptions } from './record.js';
-import { runServe } from './serve.js';
+import type { RecordOptions } from './record.js';
 import { stoppedBy, stopsGracefully } from './signals.js';
 
 interface CommonFlags {
@@ -88,7 +85,7 @@ export function buildProgram(): Command {
 
   withCommonOptions(program.command('list').description('list DPDK processes: pid, command, prefix, reserved, allocated; orphaned hugepage files'))
     .argument('[count]', 'with -i: number of refreshes')
-    .action((count: string | undefined, flags: CommonFlags) => runList(host, outputOptions(flags, count)));
+    .action(async (count: string | undefined, flags: CommonFlags) => (await import('./list.js')).runList(host, outputOptions(flags, count)));
 
   // `show` and `lstack show` share gazellectl's `<target> -m [file]` shape.
   const showCommand = (cmd: Command, target: string, run: (target: string, o: ReturnType<typeof outputOptions>) => Promise<void>) =>
@@ -100,11 +97,11 @@ export function buildProgram(): Command {
         run(t, outputOptions(flags, count, typeof flags.memory === 'string' ? flags.memory : undefined)));
 
   showCommand(program.command('show').description('show one process: waterfall, heaps, mempools, memzones, rings, ports, threads'),
-    'pid or DPDK --file-prefix of the process', (t, o) => runShow(host, t, o));
+    'pid or DPDK --file-prefix of the process', async (t, o) => (await import('./show.js')).runShow(host, t, o));
 
   const lstack = program.command('lstack').description('gazelle: memory per protocol-stack thread (gazellectl style)');
   showCommand(lstack.command('show').description('per stack: total/used/free memory, usage, CPU, thread, the lstack.conf values that sized it'),
-    'pid of the gazelle process, or the host_addr of its lstack.conf', (t, o) => runLstackShow(host, t, o))
+    'pid of the gazelle process, or the host_addr of its lstack.conf', async (t, o) => (await import('./lstack.js')).runLstackShow(host, t, o))
     .option('--gazellectl', 'also ask gazellectl and compare (not read-only: gazelle allocates an rpc pool on the first request)');
 
   const recordFlags = (cmd: Command) =>
@@ -119,7 +116,8 @@ export function buildProgram(): Command {
   recordFlags(program.command('record').description('sample DPDK processes into a history database until stopped'))
     .option('--duration <seconds>', 'stop after this long')
     .action((targets: string[], flags: RecordFlags & { duration?: string }) =>
-      runRecord(host, { ...recordOptions(targets, flags), ...(flags.duration !== undefined ? { durationSec: parseInterval(flags.duration) } : {}) }));
+      import('./record.js').then(({ runRecord }) =>
+        runRecord(host, { ...recordOptions(targets, flags), ...(flags.duration !== undefined ? { durationSec: parseInterval(flags.duration) } : {}) })));
 
   recordFlags(program.command('serve').description('record, and serve the dashboard, REST/SSE API and Prometheus /metrics'))
     .option('--port <port>', 'TCP port', '9465')
@@ -127,12 +125,12 @@ export function buildProgram(): Command {
     .option('--no-record', 'serve the history only, take no samples')
     .action((targets: string[], flags: RecordFlags & { port: string; host: string; record: boolean }) => {
       if (!/^\d{1,5}$/.test(flags.port) || Number(flags.port) > 65535) throw new UsageError(`--port must be 0..65535, got ${JSON.stringify(flags.port)}`);
-      return runServe(host, { ...recordOptions(targets, flags), port: Number(flags.port), host: flags.host, record: flags.record });
+      return import('./serve.js').then(({ runServe }) => runServe(host, { ...recordOptions(targets, flags), port: Number(flags.port), host: flags.host, record: flags.record }));
     });
 
   withCommonOptions(program.command('hugepages').description("the machine's hugepages per size and NUMA node, and orphaned hugetlbfs files"))
     .argument('[count]', 'with -i: number of refreshes')
-    .action((count: string | undefined, flags: CommonFlags) => runHugepages(host, outputOptions(flags, count)));
+    .action(async (count: string | undefined, flags: CommonFlags) => (await import('./hugepages.js')).runHugepages(host, outputOptions(flags, count)));
 
   return program;
 }
