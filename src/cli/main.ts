@@ -9,6 +9,7 @@ import { ExitCode, GzmemError, UsageError } from '../errors.js';
 import { parseCount, parseInterval, type Format, type OutputOptions } from './output.js';
 import type { RecordOptions } from './record.js';
 import { stoppedBy, stopsGracefully } from './signals.js';
+import { VERSION } from './version.js';
 
 interface CommonFlags {
   attach: boolean;
@@ -78,7 +79,7 @@ export function buildProgram(): Command {
   const host = liveHost();
   const program = new Command('gzmem')
     .description('How much hugepage memory DPDK and gazelle processes reserve, allocate and use')
-    .version('0.1.0')
+    .version(VERSION)
     .exitOverride()
     .showSuggestionAfterError()
     .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `gzmem: ${s.slice(7)}` : s) });

@@ -2,7 +2,7 @@
 // (21.11 to 24.11, layouts in attach-layouts.ts) from /proc/<pid>/mem at the addresses its telemetry gives. Read-only, no ptrace stop.
 // Every read is validated against what telemetry said; anything unexpected is refused, not guessed.
 
-import { open, type FileHandle } from 'node:fs/promises';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Host } from './host.js';
 import type { MempoolReading, MemzoneReading } from './telemetry.js';
@@ -43,14 +43,18 @@ export function elfArch(header: Buffer): string | undefined {
 export async function targetArch(host: Host, pid: number, maps: string): Promise<string | undefined> {
   const eal = /\s(\/\S*librte_eal\.so[^\s]*)$/m.exec(maps)?.[1];
   const file = eal ? join(host.procRoot, String(pid), 'root', eal) : join(host.procRoot, String(pid), 'exe');
-  const fh = await open(file, 'r').catch(() => undefined);
-  if (!fh) return undefined;
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return undefined;
+  }
   try {
     const header = Buffer.alloc(20);
-    await fh.read(header, 0, 20, 0);
+    readSync(fd, header, 0, 20, 0);
     return elfArch(header);
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
 
@@ -143,7 +147,8 @@ export function hugetlbRanges(maps: string, hugeStarts: readonly string[]): Memo
 }
 
 interface TargetMemory {
-  fh: FileHandle;
+  /** /proc/<pid>/mem, read synchronously: each read is a copy from the target's pages, microseconds. */
+  fd: number;
   ranges: MemoryRange[];
 }
 
@@ -155,7 +160,7 @@ async function readAt(mem: TargetMemory, address: bigint, length: number): Promi
   const buf = Buffer.alloc(length);
   let bytesRead: number;
   try {
-    ({ bytesRead } = await mem.fh.read(buf, 0, length, Number(address)));
+    bytesRead = readSync(mem.fd, buf, 0, length, address);
   } catch (err) {
     // Unmapped or gone since maps was read: this read fails, the snapshot does not.
     throw new ProtocolError(`cannot read target memory at ${hex} (${errnoOf(err) ?? 'error'})`);
@@ -219,13 +224,13 @@ export async function readAttach(host: Host, pid: number, version: string, pools
   const ranges = hugetlbRanges(maps, hugeStarts);
   if (ranges.length === 0) throw new UnsupportedError('the process maps no hugepages (--no-huge?): the attach reader reads hugepage memory only');
   const path = join(host.procRoot, String(pid), 'mem');
-  let fh: FileHandle;
+  let fd: number;
   try {
-    fh = await open(path, 'r');
+    fd = openSync(path, 'r');
   } catch (err) {
     throw fsError(err, path);
   }
-  const mem = { fh, ranges };
+  const mem = { fd, ranges };
   try {
     const byName = new Map(memzones.map((z) => [z.name, z]));
     const out: AttachReading = { pools: [], refused: [], rings: [] };
@@ -253,6 +258,6 @@ export async function readAttach(host: Host, pid: number, version: string, pools
     }
     return out;
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }

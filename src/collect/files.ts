@@ -1,6 +1,8 @@
 // Reading pseudo-files whole, once, with a size cap, and turning errno into gzmem's errors.
+// procfs and sysfs answer from memory in microseconds, so the reads are synchronous: a promise and a
+// thread-pool hop per file cost more than the read (a snapshot opens dozens of them).
 
-import { readFile, readdir, readlink } from 'node:fs/promises';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { NotFoundError, PermissionError, GzmemError, ExitCode } from '../errors.js';
 
 /** procfs files report size 0, so never size a buffer from stat: read up to a cap. */
@@ -8,7 +10,7 @@ export const DEFAULT_CAP = 64 * 1024 * 1024;
 
 export async function readText(path: string, cap = DEFAULT_CAP): Promise<string> {
   try {
-    const buf = await readFile(path);
+    const buf = readFileSync(path);
     if (buf.length > cap) throw new GzmemError(`${path}: larger than ${cap} bytes`, ExitCode.runtime);
     return buf.toString('utf8');
   } catch (err) {
@@ -28,7 +30,7 @@ export async function readOptional(path: string, cap = DEFAULT_CAP): Promise<str
 
 export async function listDir(path: string): Promise<string[]> {
   try {
-    return await readdir(path);
+    return readdirSync(path);
   } catch (err) {
     throw fsError(err, path);
   }
@@ -36,7 +38,7 @@ export async function listDir(path: string): Promise<string[]> {
 
 export async function listDirOptional(path: string): Promise<string[]> {
   try {
-    return await readdir(path);
+    return readdirSync(path);
   } catch {
     return [];
   }
@@ -44,7 +46,7 @@ export async function listDirOptional(path: string): Promise<string[]> {
 
 export async function readLinkOptional(path: string): Promise<string | undefined> {
   try {
-    return await readlink(path);
+    return readlinkSync(path);
   } catch {
     return undefined;
   }

@@ -1,0 +1,49 @@
+// Where a warm sample's time goes: reads one target N times under the V8 profiler and prints the
+// functions with the most self time, and the CPU per sample. gzload 2 stacks x 1,500 connections
+// with the preload by default; --idle for an idle 1-stack gzload.
+//   node --import tsx bench/profile.ts [samples] [--idle]
+import { Session } from 'node:inspector/promises';
+import { liveHost } from '../src/collect/host.js';
+import { machineSnapshot, readTarget } from '../src/snapshot.js';
+import { PRELOAD, startGzload, stop } from '../test/helpers/dpdk.js';
+
+const samples = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 200);
+const idle = process.argv.includes('--idle');
+const gz = await startGzload(idle
+  ? { app: ['--stacks', '1', '--pattern', 'idle'], env: { LD_PRELOAD: PRELOAD } }
+  : { eal: ['--lcores', '0@0,1@1,2@1'], app: ['--stacks', '2', '--tcp_conn_count', '1500', '--mbuf_count_per_conn', '20', '--pattern', 'steady', '--hold', '1'], env: { LD_PRELOAD: PRELOAD } });
+const host = liveHost();
+const session = new Session();
+session.connect();
+try {
+  for (let i = 0; i < 20; i++) await readTarget(host, String(gz.pid)); // warm
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  let rings = 0;
+  for (let i = 0; i < samples; i++) {
+    const started = performance.now();
+    const p = await readTarget(host, String(gz.pid));
+    await machineSnapshot(host, [p], started);
+    rings = p.rings.length;
+  }
+  const wall = (performance.now() - t0) / samples;
+  const cpu = process.cpuUsage(cpu0);
+  const { profile } = await session.post('Profiler.stop');
+  const self = new Map<string, number>();
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const dt = profile.timeDeltas ?? [];
+  (profile.samples ?? []).forEach((id, i) => {
+    const n = byId.get(id)!;
+    const f = n.callFrame;
+    const key = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(src|node_modules)\//, '$1/')}:${f.lineNumber + 1}`;
+    self.set(key, (self.get(key) ?? 0) + (dt[i] ?? 0));
+  });
+  const total = [...self.values()].reduce((a, b) => a + b, 0);
+  console.log(`${idle ? 'idle gzload' : 'gzload 2 stacks x 1,500 connections'}, preload, ${rings} rings: ${samples} samples, wall ${wall.toFixed(2)} ms, gzmem CPU ${((cpu.user + cpu.system) / 1000 / samples).toFixed(2)} ms per sample`);
+  for (const [k, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`  ${((us / total) * 100).toFixed(1).padStart(5)}%  ${(us / samples / 1000).toFixed(3)} ms  ${k}`);
+} finally {
+  session.disconnect();
+  await stop(gz);
+}
