@@ -8,7 +8,7 @@ import { seriesOf, targetKey } from './model/series.js';
 import type { DpdkProcess, Snapshot } from './model/snapshot.js';
 import { machineSnapshot, readAll, type GatherOptions } from './snapshot.js';
 import type { Store, TargetRow, TargetSample } from './store/store.js';
-import { processExists } from './collect/process.js';
+import { processExists, type MappingsCache } from './collect/process.js';
 import { errorMessage } from './errors.js';
 
 export interface RecorderOptions extends GatherOptions {
@@ -70,11 +70,13 @@ export function startRecorder(host: Host, store: Store, options: RecorderOptions
   let alive = new Set<string>();
   let machinePart: MachinePart | undefined;
   let lastOrphanScan = -Infinity;
+  const gather = { ...options, mappings: new Map() as MappingsCache };
 
   const tick = async (): Promise<Tick> => {
     const started = performance.now();
     const ts = host.now().getTime();
-    const { processes, problems } = await readAll(host, options);
+    const { processes, problems } = await readAll(host, gather);
+    for (const pid of gather.mappings.keys()) if (!processes.some((p) => p.pid === pid)) gather.mappings.delete(pid);
     for (const p of problems) options.onProblem?.(p);
     const samples: TargetSample[] = [];
     const seen = new Set<string>();

@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import type { Host } from './collect/host.js';
 import { readHugepages } from './collect/hugepages.js';
 import { readHugetlbfsFiles, readHugetlbfsMounts, readHugetlbfsUsers } from './collect/hugetlbfs.js';
-import { isPid, processExists, readProcess } from './collect/process.js';
+import { isPid, processExists, readProcess, type MappingsCache } from './collect/process.js';
 import { findTelemetrySockets, readTelemetry, type TelemetryReadings, type TelemetrySocketPath } from './collect/telemetry.js';
 import { readPreload, type PreloadReading } from './collect/preload.js';
 import { readAttach, type AttachReading } from './collect/attach.js';
@@ -19,6 +19,8 @@ export interface GatherOptions {
   timeoutMs?: number;
   /** Longest a whole process snapshot may take (default: 10 s, or 10 timeouts if longer). */
   snapshotMs?: number;
+  /** Kept by a caller that samples again (watch, recorder): lets unchanged mappings go unread. */
+  mappings?: MappingsCache;
   /** Read occupancy from /proc/<pid>/mem (default true; DPDK 22.11 layout only). */
   attach?: boolean;
   /** Scan for orphaned hugetlbfs files (reads every process's maps and fds). */
@@ -73,7 +75,7 @@ export interface ProcessRead {
 async function readOne(host: Host, pid: number, socket: TelemetrySocketPath | undefined, conn: TelemetryConnection | undefined, telemetryError?: string, options: GatherOptions = {}): Promise<ProcessRead> {
   try {
     // Independent sources: the target's telemetry thread and the kernel work in parallel.
-    const [dpdk, process] = await Promise.all([conn ? readDpdk(conn) : undefined, readProcess(host, pid)]);
+    const [dpdk, process] = await Promise.all([conn ? readDpdk(conn) : undefined, readProcess(host, pid, options.mappings)]);
     const telemetry = dpdk?.telemetry;
     const attached = telemetry && options.attach !== false ? await tryAttach(host, pid, telemetry, process.numa.map((m) => m.start)) : { attachError: options.attach === false ? 'disabled (--no-attach)' : 'needs telemetry' };
     const input: ProcessInput = {

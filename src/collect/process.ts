@@ -32,6 +32,9 @@ export interface ProcessReading {
   rollupHugetlbBytes?: number;
   /** Hugetlb mappings with their pages per NUMA node. */
   numa: NumaHugeMapping[];
+  /** When smaps_rollup and numa_maps were read, and whether that was at an earlier sample. */
+  mappingsReadAt?: Date;
+  mappingsCarriedOver?: boolean;
   threads: ThreadReading[];
 }
 
@@ -134,7 +137,22 @@ export async function processExists(host: Host, pid: number): Promise<boolean> {
   return state !== 'Z' && state !== 'X';
 }
 
-export async function readProcess(host: Host, pid: number): Promise<ProcessReading> {
+/** The costly part of a process reading, kept by a caller that samples again (watch, recorder). */
+export interface MappingsReading {
+  statusHugetlbBytes?: number;
+  rollupHugetlbBytes?: number;
+  numa: NumaHugeMapping[];
+  /** When smaps_rollup and numa_maps were read. */
+  readAt: Date;
+}
+
+/** The mappings of each pid as last read; a caller that samples again passes the same map. */
+export type MappingsCache = Map<number, MappingsReading>;
+
+/** Even with HugetlbPages unchanged, the mappings are read again after this long (pages may move between nodes). */
+export const MAPPINGS_MAX_AGE_MS = 60_000;
+
+export async function readProcess(host: Host, pid: number, cache?: MappingsCache): Promise<ProcessReading> {
   const dir = join(host.procRoot, String(pid));
   let status: string;
   try {
@@ -149,21 +167,36 @@ export async function readProcess(host: Host, pid: number): Promise<ProcessReadi
     if (err instanceof NotFoundError) throw new TargetGoneError(`process ${pid} exited while being read`);
     throw err;
   };
-  // Unreadable for other users (EACCES): that is a permission error, not an absence.
-  const [rollup, numa, threads] = await Promise.all([
-    readText(join(dir, 'smaps_rollup')).catch(gone),
-    readText(join(dir, 'numa_maps')).catch(gone),
-    readThreads(host, pid),
-  ]);
   const statusHugetlbBytes = parseStatusHugetlb(status);
-  const rollupHugetlbBytes = parseSmapsRollupHugetlb(rollup);
+  // status is a counter the kernel keeps; smaps_rollup and numa_maps walk every mapping (ms for a
+  // DPDK process). While HugetlbPages stays the same, the last walk still describes the mappings.
+  const now = host.now();
+  const prior = cache?.get(pid);
+  const fresh = !prior || statusHugetlbBytes === undefined || prior.statusHugetlbBytes !== statusHugetlbBytes || now.getTime() - prior.readAt.getTime() > MAPPINGS_MAX_AGE_MS;
+  // Unreadable for other users (EACCES): that is a permission error, not an absence.
+  const mappings: MappingsReading = fresh ? await readMappings(dir, statusHugetlbBytes, now).catch(gone) : prior!;
+  cache?.set(pid, mappings);
+  const threads = await readThreads(host, pid);
   return {
     pid,
     comm,
     cmdline,
     ...(statusHugetlbBytes !== undefined ? { statusHugetlbBytes } : {}),
-    ...(rollupHugetlbBytes !== undefined ? { rollupHugetlbBytes } : {}),
-    numa: parseNumaMapsHuge(numa),
+    ...(mappings.rollupHugetlbBytes !== undefined ? { rollupHugetlbBytes: mappings.rollupHugetlbBytes } : {}),
+    numa: mappings.numa,
+    mappingsReadAt: mappings.readAt,
+    mappingsCarriedOver: !fresh,
     threads,
+  };
+}
+
+async function readMappings(dir: string, statusHugetlbBytes: number | undefined, now: Date): Promise<MappingsReading> {
+  const rollupHugetlbBytes = parseSmapsRollupHugetlb(await readText(join(dir, 'smaps_rollup')));
+  const numa = parseNumaMapsHuge(await readText(join(dir, 'numa_maps')));
+  return {
+    ...(statusHugetlbBytes !== undefined ? { statusHugetlbBytes } : {}),
+    ...(rollupHugetlbBytes !== undefined ? { rollupHugetlbBytes } : {}),
+    numa,
+    readAt: now,
   };
 }

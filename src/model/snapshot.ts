@@ -187,6 +187,8 @@ export interface DpdkProcess {
   mempools: Mempool[];
   ethdevs: EthdevPort[];
   rings: Ring[];
+  /** Parts not read again at this sample because nothing says they changed, and when they were read. */
+  carriedOver: { part: string; readAt: string }[];
   /** Heap allocations outside every memzone: rte_malloc (rings made with rte_ring_init, driver data) and allocator overhead. */
   unattributed: Level;
   threads: Thread[];

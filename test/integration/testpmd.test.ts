@@ -124,4 +124,10 @@ test('-m <file> writes the view to a file; -i repeats', { skip }, async () => {
   const docs = w.stdout.trim().split('\n').map((l) => JSON.parse(l) as Snapshot);
   assert.equal(docs.length, 3);
   assert.ok(docs.every((d) => d.processes[0]!.pid === tp!.pid));
+  // Watching: the mappings are walked once, then carried over while HugetlbPages stays the same,
+  // and the figure stays the kernel's.
+  const kib = Number(/HugetlbPages:\s+(\d+) kB/.exec(readFileSync(`/proc/${tp!.pid}/status`, 'utf8'))![1]);
+  assert.deepEqual(docs.map((d) => d.processes[0]!.carriedOver.length), [0, 1, 1]);
+  assert.equal(docs[2]!.processes[0]!.carriedOver[0]!.readAt, docs[1]!.processes[0]!.carriedOver[0]!.readAt);
+  assert.ok(docs.every((d) => d.processes[0]!.waterfall.reserved.bytes === kib * 1024));
 });

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readHugepages, parsePageSizeDir } from '../../src/collect/hugepages.js';
-import { parseNumaMapsHuge, parseSize, parseSmapsRollupHugetlb, parseStat, readProcess, readThreads } from '../../src/collect/process.js';
+import { MAPPINGS_MAX_AGE_MS, parseNumaMapsHuge, parseSize, parseSmapsRollupHugetlb, parseStat, readProcess, readThreads, type MappingsCache } from '../../src/collect/process.js';
+import { buildProcess } from '../../src/model/build.js';
 import { parseHugetlbfsMounts, prefixOfHugeFile } from '../../src/collect/hugetlbfs.js';
 import { ProtocolError, NotFoundError } from '../../src/errors.js';
 import { fixtureDir, fixtureHost } from '../helpers/fixtures.js';
@@ -74,4 +75,21 @@ test('hugetlbfs mounts and file prefixes', () => {
   assert.equal(prefixOfHugeFile('gazellemap_0'), 'gazelle');
   assert.equal(prefixOfHugeFile('gzl1map_0_3'), 'gzl1');
   assert.equal(prefixOfHugeFile('notes.txt'), undefined);
+});
+
+test('a sampler that keeps its reading does not walk unchanged mappings again, and says so', async () => {
+  const host = fixtureHost('testpmd');
+  const cache: MappingsCache = new Map();
+  const first = await readProcess(host, 11965, cache);
+  assert.equal(first.mappingsCarriedOver, false);
+  const second = await readProcess(host, 11965, cache);
+  assert.equal(second.mappingsCarriedOver, true, 'HugetlbPages unchanged: the last walk still holds');
+  assert.deepEqual(second.numa, first.numa);
+  assert.equal(buildProcess({ process: second }).carriedOver[0]?.readAt, first.mappingsReadAt!.toISOString());
+  // Once the counter differs, the mappings are read again.
+  cache.set(11965, { ...cache.get(11965)!, statusHugetlbBytes: 1 });
+  assert.equal((await readProcess(host, 11965, cache)).mappingsCarriedOver, false);
+  // And after the longest allowed age, even with the counter the same.
+  cache.set(11965, { ...cache.get(11965)!, readAt: new Date(host.now().getTime() - MAPPINGS_MAX_AGE_MS - 1) });
+  assert.equal((await readProcess(host, 11965, cache)).mappingsCarriedOver, false);
 });
