@@ -13,12 +13,12 @@ const gz = await startGzload(idle
   ? { app: ['--stacks', '1', '--pattern', 'idle'], env: { LD_PRELOAD: PRELOAD } }
   : { eal: ['--lcores', '0@0,1@1,2@1'], app: ['--stacks', '2', '--tcp_conn_count', '1500', '--mbuf_count_per_conn', '20', '--pattern', 'steady', '--hold', '1'], env: { LD_PRELOAD: PRELOAD } });
 const host = liveHost();
-// As the recorder and watch mode sample: with the mappings kept between samples.
+// As the recorder samples: mappings kept between samples, no attach cross-check beside the preload.
 const mappings = new Map();
 const session = new Session();
 session.connect();
 try {
-  for (let i = 0; i < 20; i++) await readTarget(host, String(gz.pid), { mappings }); // warm
+  for (let i = 0; i < 20; i++) await readTarget(host, String(gz.pid), { mappings, attachBesidePreload: false }); // warm
   await session.post('Profiler.enable');
   await session.post('Profiler.start');
   const cpu0 = process.cpuUsage();
@@ -26,7 +26,7 @@ try {
   let rings = 0;
   for (let i = 0; i < samples; i++) {
     const started = performance.now();
-    const p = await readTarget(host, String(gz.pid), { mappings });
+    const p = await readTarget(host, String(gz.pid), { mappings, attachBesidePreload: false });
     await machineSnapshot(host, [p], started);
     rings = p.rings.length;
   }
@@ -35,11 +35,16 @@ try {
   const { profile } = await session.post('Profiler.stop');
   const self = new Map<string, number>();
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const dt = profile.timeDeltas ?? [];
   (profile.samples ?? []).forEach((id, i) => {
     const n = byId.get(id)!;
     const f = n.callFrame;
-    const key = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(src|node_modules)\//, '$1/')}:${f.lineNumber + 1}`;
+    // A native function (no url) is named with the function that called it.
+    const caller = f.url ? undefined : byId.get(parent.get(id) ?? -1)?.callFrame;
+    const where = (c: typeof f) => `${c.functionName || '(anonymous)'} ${c.url.replace(/^.*\/(src|node_modules)\//, '$1/')}:${c.lineNumber + 1}`;
+    const key = caller && caller.url ? `${f.functionName} <- ${where(caller)}` : where(f);
     self.set(key, (self.get(key) ?? 0) + (dt[i] ?? 0));
   });
   const total = [...self.values()].reduce((a, b) => a + b, 0);

@@ -70,7 +70,7 @@ export function startRecorder(host: Host, store: Store, options: RecorderOptions
   let alive = new Set<string>();
   let machinePart: MachinePart | undefined;
   let lastOrphanScan = -Infinity;
-  const gather = { ...options, mappings: new Map() as MappingsCache };
+  const gather = { ...options, mappings: new Map() as MappingsCache, attachBesidePreload: false };
 
   const tick = async (): Promise<Tick> => {
     const started = performance.now();

@@ -21,6 +21,8 @@ export interface GatherOptions {
   snapshotMs?: number;
   /** Kept by a caller that samples again (watch, recorder): lets unchanged mappings go unread. */
   mappings?: MappingsCache;
+  /** Also run the attach reader where the preload answers, as a cross-check (default true). */
+  attachBesidePreload?: boolean;
   /** Read occupancy from /proc/<pid>/mem (default true; DPDK 22.11 layout only). */
   attach?: boolean;
   /** Scan for orphaned hugetlbfs files (reads every process's maps and fds). */
@@ -77,7 +79,9 @@ async function readOne(host: Host, pid: number, socket: TelemetrySocketPath | un
     // Independent sources: the target's telemetry thread and the kernel work in parallel.
     const [dpdk, process] = await Promise.all([conn ? readDpdk(conn) : undefined, readProcess(host, pid, options.mappings)]);
     const telemetry = dpdk?.telemetry;
-    const attached = telemetry && options.attach !== false ? await tryAttach(host, pid, telemetry, process.numa.map((m) => m.start)) : { attachError: options.attach === false ? 'disabled (--no-attach)' : 'needs telemetry' };
+    // A sampler does not cross-check the preload's exact counts with the attach reader at every tick.
+    const skipAttach = options.attach === false ? 'disabled (--no-attach)' : options.attachBesidePreload === false && dpdk?.preload ? 'not needed: the preload counts exactly' : undefined;
+    const attached = skipAttach !== undefined ? { attachError: skipAttach } : telemetry ? await tryAttach(host, pid, telemetry, process.numa.map((m) => m.start)) : { attachError: 'needs telemetry' };
     const input: ProcessInput = {
       process,
       ...(telemetry ? { telemetry } : {}),
