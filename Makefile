@@ -33,8 +33,9 @@ integration:
 demo: setup
 	@bash scripts/demo.sh
 
+# Every benchmark, one after the other; docs/benchmarks.md has the figures and how to read them.
 bench: setup
-	node --import tsx bench/snapshot.ts
+	for b in snapshot profile startup transport overhead store dashboard; do node --import tsx bench/$$b.ts || exit 1; done
 
 clean:
 	rm -rf dist
