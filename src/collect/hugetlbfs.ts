@@ -2,7 +2,7 @@
 // A file nobody maps or holds open keeps its pages allocated: an orphan.
 
 import { join } from 'node:path';
-import { lstat, readdir } from 'node:fs/promises';
+import { lstatSync, readdirSync } from 'node:fs';
 import type { Host } from './host.js';
 import { errnoOf, listDirOptional, readOptional, readLinkOptional } from './files.js';
 import { PermissionError } from '../errors.js';
@@ -59,8 +59,13 @@ export async function readHugetlbfsFiles(mounts: HugetlbfsMount[]): Promise<Huge
   for (const mount of mounts) {
     for (const name of (await listDirOptional(mount.mountPoint)).sort()) {
       const path = join(mount.mountPoint, name);
-      const st = await lstat(path).catch(() => undefined);
-      if (!st?.isFile()) continue;
+      let st;
+      try {
+        st = lstatSync(path);
+      } catch {
+        continue; // removed meanwhile
+      }
+      if (!st.isFile()) continue;
       const prefix = prefixOfHugeFile(name);
       files.push({ path, mount: mount.mountPoint, bytes: st.blocks * 512, sizeBytes: st.size, ...(prefix !== undefined ? { prefix } : {}) });
     }
@@ -105,7 +110,12 @@ export async function readHugetlbfsUsers(host: Host, mounts: HugetlbfsMount[]): 
     }
     // EAL keeps an fd per page file for its locks even where the mapping is gone.
     const fdDir = join(host.procRoot, name, 'fd');
-    const fds = (await readdir(fdDir).catch(denied)) ?? [];
+    let fds: string[] = [];
+    try {
+      fds = readdirSync(fdDir);
+    } catch (err) {
+      denied(err);
+    }
     for (const fd of fds) {
       const target = await readLinkOptional(join(fdDir, fd));
       if (target !== undefined && under(target)) add(target.replace(/ \(deleted\)$/, ''), pid);

@@ -1,7 +1,7 @@
 // The DPDK telemetry v2 transport: one SOCK_SEQPACKET connection, one JSON message per request.
 // Only this module knows the wire protocol; everything else sees hello() and cmd().
 
-import { lstat } from 'node:fs/promises';
+import { lstatSync } from 'node:fs';
 import { GzmemError, PermissionError, ProtocolError, TelemetryError, errorMessage } from '../errors.js';
 import type { PeerCredentials, SeqpacketSocket } from './seqpacket.js';
 import { errnoOf } from './files.js';
@@ -134,7 +134,7 @@ async function vouch(path: string, hello: TelemetryHello, peer: PeerCredentials)
   if (peer.pid !== hello.pid) {
     throw new TelemetryError(`telemetry socket ${path}: ignored, its greeting names pid ${hello.pid} but the kernel says pid ${peer.pid} listens on it`);
   }
-  const owner = (await lstat(path)).uid;
+  const owner = lstatSync(path).uid;
   if (owner !== 0 && owner !== peer.uid) {
     throw new TelemetryError(`telemetry socket ${path}: ignored, the socket file belongs to uid ${owner}, neither root nor the uid ${peer.uid} of pid ${peer.pid}`);
   }

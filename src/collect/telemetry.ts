@@ -1,7 +1,7 @@
 // DPDK telemetry: finding every socket on the host, and reading one process's memory readings.
 
 import { join, basename, dirname } from 'node:path';
-import { realpath } from 'node:fs/promises';
+import { realpathSync } from 'node:fs';
 import type { Host } from './host.js';
 import { listDirOptional } from './files.js';
 import { isRecord, type TelemetryConnection, type TelemetryHello } from './telemetry-socket.js';
@@ -25,7 +25,7 @@ export async function findTelemetrySockets(host: Host): Promise<TelemetrySocketP
   for (const dir of host.dpdkRuntimeDirs) {
     for (const prefix of (await listDirOptional(dir)).sort()) {
       const runtimeDir = join(dir, prefix);
-      const real = await realpath(runtimeDir).catch(() => runtimeDir);
+      const real = realpathOr(runtimeDir);
       if (seen.has(real)) continue;
       seen.add(real);
       for (const name of (await listDirOptional(runtimeDir)).sort()) {
@@ -36,6 +36,14 @@ export async function findTelemetrySockets(host: Host): Promise<TelemetrySocketP
     }
   }
   return found;
+}
+
+function realpathOr(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 export function prefixOfSocket(path: string): string {
