@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { liveHost } from '../src/collect/host.js';
-import { readTarget } from '../src/snapshot.js';
+import { readTarget } from '../src/gather/processes.js';
 import { ROOT } from '../test/helpers/fixtures.js';
 import { startGzload, stop, type DpdkProc } from '../test/helpers/dpdk.js';
 

@@ -4,7 +4,7 @@
 //   node --import tsx bench/profile.ts [samples] [--idle]
 import { Session } from 'node:inspector/promises';
 import { liveHost } from '../src/collect/host.js';
-import { machineSnapshot, readTarget } from '../src/snapshot.js';
+import { machineSnapshot, readTarget } from '../src/gather/processes.js';
 import { PRELOAD, startGzload, stop } from '../test/helpers/dpdk.js';
 
 const samples = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 200);

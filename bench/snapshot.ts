@@ -3,7 +3,7 @@
 // Run: make bench  (or node --import tsx bench/snapshot.ts [runs])
 
 import { liveHost } from '../src/collect/host.js';
-import { machineSnapshot, readTarget } from '../src/snapshot.js';
+import { machineSnapshot, readTarget } from '../src/gather/processes.js';
 import { startGzload, startTestpmd, stop, type DpdkProc } from '../test/helpers/dpdk.js';
 import { existsSync } from 'node:fs';
 import { GZLOAD } from '../test/helpers/dpdk.js';

@@ -4,7 +4,7 @@ import type { Host } from '../collect/host.js';
 import { renderJson } from '../format/process.js';
 import { renderHugepages, renderOrphans } from '../format/machine.js';
 import { csv } from '../format/csv.js';
-import { machineSnapshot } from '../snapshot.js';
+import { machineSnapshot } from '../gather/processes.js';
 import { emitFrames, type OutputOptions } from './output.js';
 
 export async function runHugepages(host: Host, options: OutputOptions): Promise<void> {

@@ -3,7 +3,7 @@
 import type { Host } from '../collect/host.js';
 import { renderCsv, renderJson } from '../format/process.js';
 import { renderList, renderOrphans } from '../format/machine.js';
-import { machineSnapshot, readAll } from '../snapshot.js';
+import { machineSnapshot, readAll } from '../gather/processes.js';
 import { emitFrames, type OutputOptions } from './output.js';
 
 export async function runList(host: Host, options: OutputOptions & { timeoutMs: number; attach: boolean }): Promise<void> {

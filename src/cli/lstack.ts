@@ -1,10 +1,10 @@
 // `gzmem lstack show {ip|pid} -m [file]`: gazellectl's habit, memory per protocol-stack thread.
 
 import type { Host } from '../collect/host.js';
-import { renderLstack, renderLstackCsv } from '../format/gazelle.js';
+import { renderLstack, renderLstackCsv } from '../format/stack-view.js';
 import { renderJson } from '../format/process.js';
-import { readLstack } from '../gazelle.js';
-import { machineSnapshot } from '../snapshot.js';
+import { readLstack } from '../gather/stack-view.js';
+import { machineSnapshot } from '../gather/processes.js';
 import { emitFrames, type OutputOptions } from './output.js';
 
 export async function runLstackShow(host: Host, target: string, options: OutputOptions & { timeoutMs: number; attach: boolean; gazellectl: boolean }): Promise<void> {

@@ -1,7 +1,7 @@
 // `gzmem record [target...]`: samples DPDK processes into the history database until stopped.
 
 import type { Host } from '../collect/host.js';
-import { startRecorder, type Recorder, type RecorderOptions } from '../recorder.js';
+import { startRecorder, type Recorder, type RecorderOptions } from '../gather/recorder.js';
 import { openStore, type Store } from '../store/store.js';
 import { untilSignal } from './signals.js';
 

@@ -8,7 +8,7 @@ import { createMetrics } from '../serve/metrics.js';
 import { startServer } from '../serve/server.js';
 import { GzmemError, ExitCode, errorMessage } from '../errors.js';
 import type { Snapshot } from '../model/snapshot.js';
-import type { Recorder } from '../recorder.js';
+import type { Recorder } from '../gather/recorder.js';
 import { startRecording, type RecordOptions } from './record.js';
 import { untilSignal } from './signals.js';
 

@@ -2,7 +2,7 @@
 
 import type { Host } from '../collect/host.js';
 import { renderCsv, renderJson, renderProcess } from '../format/process.js';
-import { machineSnapshot, readTarget } from '../snapshot.js';
+import { machineSnapshot, readTarget } from '../gather/processes.js';
 import { emitFrames, type OutputOptions } from './output.js';
 
 export async function runShow(host: Host, target: string, options: OutputOptions & { timeoutMs: number; attach: boolean }): Promise<void> {

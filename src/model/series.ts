@@ -1,7 +1,7 @@
 // What the recorder keeps of a snapshot: a few numbers per process, stack and pool (pure).
 // Rings are summed per stack (in the stack's used bytes), never stored one by one.
 
-import type { GazelleView } from './gazelle.js';
+import type { GazelleView } from './stack-view.js';
 import type { DpdkProcess } from './snapshot.js';
 
 export type SeriesValues = {

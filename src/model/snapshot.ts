@@ -1,7 +1,7 @@
 // The Snapshot: one versioned JSON document that every view (CLI, web, store, metrics) reads.
 // Documented in docs/snapshot.md; docs/snapshot.schema.json validates it.
 
-import type { GazelleView } from './gazelle.js';
+import type { GazelleView } from './stack-view.js';
 
 export const SCHEMA_VERSION = 1;
 

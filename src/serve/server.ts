@@ -9,7 +9,7 @@ import { extname, join, normalize, sep } from 'node:path';
 import type { Metrics } from './metrics.js';
 import type { Snapshot } from '../model/snapshot.js';
 import type { Scope, Store } from '../store/store.js';
-import type { Tick } from '../recorder.js';
+import type { Tick } from '../gather/recorder.js';
 
 export interface ServerOptions {
   store: Store;

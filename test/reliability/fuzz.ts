@@ -15,7 +15,7 @@ import { readPreload } from '../../src/collect/preload.js';
 import { parseNumaMapsHuge, parseSmapsRollupHugetlb, parseStat, parseStatusHugetlb } from '../../src/collect/process.js';
 import { parseLibconfig } from '../../src/collect/libconfig.js';
 import { parseLstackShow } from '../../src/collect/gazellectl.js';
-import { parseEnviron } from '../../src/collect/lstack.js';
+import { parseEnviron } from '../../src/collect/lstack-conf.js';
 import { listenSeqpacket, type SeqpacketSocket } from '../../src/collect/seqpacket.js';
 import { FIXTURES } from '../helpers/fixtures.js';
 

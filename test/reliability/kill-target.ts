@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { liveHost } from '../../src/collect/host.js';
-import { readTarget } from '../../src/snapshot.js';
+import { readTarget } from '../../src/gather/processes.js';
 import { GzmemError, ExitCode } from '../../src/errors.js';
 import { openStore } from '../../src/store/store.js';
 import { rng } from './fuzz.js';

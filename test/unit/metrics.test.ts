@@ -8,7 +8,7 @@ import { parseLstackShow } from '../../src/collect/gazellectl.js';
 import { readProcess } from '../../src/collect/process.js';
 import { readTelemetry } from '../../src/collect/telemetry.js';
 import { buildProcess } from '../../src/model/build.js';
-import { buildGazelleView, gazellectlOccupancy, lstackParams } from '../../src/model/gazelle.js';
+import { buildGazelleView, gazellectlOccupancy, lstackParams } from '../../src/model/stack-view.js';
 import { createMetrics, type MetricsSource } from '../../src/serve/metrics.js';
 import type { Snapshot } from '../../src/model/snapshot.js';
 import { fixtureSnapshot } from '../helpers/snapshot.js';

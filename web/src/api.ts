@@ -1,7 +1,7 @@
 // The dashboard's view of gzmem serve's API: reply types and the few calls it makes (same origin).
 
 export type { Snapshot, DpdkProcess, Mempool, Ring, Level, Orphan } from '../../src/model/snapshot.js';
-export type { StackView } from '../../src/model/gazelle.js';
+export type { StackView } from '../../src/model/stack-view.js';
 import type { Snapshot } from '../../src/model/snapshot.js';
 
 export interface Target {

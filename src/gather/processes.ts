@@ -1,18 +1,18 @@
-// Gathering: finds DPDK processes, reads each source once, and builds a Snapshot.
-// The only place that strings collectors and the model together.
+// Gathering a snapshot: finds DPDK processes, reads each source once, and builds the model.
+// With stack-view.ts and recorder.ts, the only place that strings collectors and the model together.
 
 import { hostname } from 'node:os';
-import type { Host } from './collect/host.js';
-import { readHugepages } from './collect/hugepages.js';
-import { readHugetlbfsFiles, readHugetlbfsMounts, readHugetlbfsUsers } from './collect/hugetlbfs.js';
-import { isPid, processExists, readProcess, type MappingsCache } from './collect/process.js';
-import { findTelemetrySockets, readTelemetry, type TelemetryReadings, type TelemetrySocketPath } from './collect/telemetry.js';
-import { readPreload, type PreloadReading } from './collect/preload.js';
-import { readAttach, type AttachReading } from './collect/attach.js';
-import { openTelemetry, type TelemetryConnection } from './collect/telemetry-socket.js';
-import { buildMachineHugepages, buildProcess, findOrphans, type ProcessInput } from './model/build.js';
-import { SCHEMA_VERSION, type DpdkProcess, type Snapshot } from './model/snapshot.js';
-import { GzmemError, NotFoundError, TargetGoneError, TelemetryError, errorMessage } from './errors.js';
+import type { Host } from '../collect/host.js';
+import { readHugepages } from '../collect/hugepages.js';
+import { readHugetlbfsFiles, readHugetlbfsMounts, readHugetlbfsUsers } from '../collect/hugetlbfs.js';
+import { isPid, processExists, readProcess, type MappingsCache } from '../collect/process.js';
+import { findTelemetrySockets, readTelemetry, type TelemetryReadings, type TelemetrySocketPath } from '../collect/telemetry.js';
+import { readPreload, type PreloadReading } from '../collect/preload.js';
+import { readAttach, type AttachReading } from '../collect/attach.js';
+import { openTelemetry, type TelemetryConnection } from '../collect/telemetry-socket.js';
+import { buildMachineHugepages, buildProcess, findOrphans, type ProcessInput } from '../model/build.js';
+import { SCHEMA_VERSION, type DpdkProcess, type Snapshot } from '../model/snapshot.js';
+import { GzmemError, NotFoundError, TargetGoneError, TelemetryError, errorMessage } from '../errors.js';
 
 export interface GatherOptions {
   /** Longest wait for one telemetry message. */

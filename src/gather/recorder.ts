@@ -2,14 +2,14 @@
 // latest snapshot of each in memory and a few numbers of each in the store. A target that exits
 // is marked gone (a gap); one that comes back with the same file prefix continues its series.
 
-import type { Host } from './collect/host.js';
-import { gazelleViewOf } from './gazelle.js';
-import { seriesOf, targetKey } from './model/series.js';
-import type { DpdkProcess, Snapshot } from './model/snapshot.js';
-import { machineSnapshot, readAll, type GatherOptions } from './snapshot.js';
-import type { Store, TargetRow, TargetSample } from './store/store.js';
-import { processExists, type MappingsCache } from './collect/process.js';
-import { errorMessage } from './errors.js';
+import type { Host } from '../collect/host.js';
+import { gazelleViewOf } from './stack-view.js';
+import { seriesOf, targetKey } from '../model/series.js';
+import type { DpdkProcess, Snapshot } from '../model/snapshot.js';
+import { machineSnapshot, readAll, type GatherOptions } from './processes.js';
+import type { Store, TargetRow, TargetSample } from '../store/store.js';
+import { processExists, type MappingsCache } from '../collect/process.js';
+import { errorMessage } from '../errors.js';
 
 export interface RecorderOptions extends GatherOptions {
   intervalSec: number;

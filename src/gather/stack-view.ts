@@ -3,14 +3,14 @@
 
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-import type { Host } from './collect/host.js';
-import { readGazellectl, type GazellectlReading } from './collect/gazellectl.js';
-import { DEFAULT_LSTACK_CONF, readEnviron, readLstackConf, type LstackConfReading } from './collect/lstack.js';
-import { buildProcess } from './model/build.js';
-import { buildGazelleView, gazellectlOccupancy, lstackParams, stackThreads, type GazelleView } from './model/gazelle.js';
-import type { DpdkProcess } from './model/snapshot.js';
-import { probeSockets, readTargetInput, type GatherOptions } from './snapshot.js';
-import { GzmemError, NotFoundError, errorMessage } from './errors.js';
+import type { Host } from '../collect/host.js';
+import { readGazellectl, type GazellectlReading } from '../collect/gazellectl.js';
+import { DEFAULT_LSTACK_CONF, readEnviron, readLstackConf, type LstackConfReading } from '../collect/lstack-conf.js';
+import { buildProcess } from '../model/build.js';
+import { buildGazelleView, gazellectlOccupancy, lstackParams, stackThreads, type GazelleView } from '../model/stack-view.js';
+import type { DpdkProcess } from '../model/snapshot.js';
+import { probeSockets, readTargetInput, type GatherOptions } from './processes.js';
+import { GzmemError, NotFoundError, errorMessage } from '../errors.js';
 
 /** The config as the target sees it: through its own root, which differs inside a container. */
 async function confOf(host: Host, pid: number): Promise<LstackConfReading> {

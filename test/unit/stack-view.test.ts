@@ -7,8 +7,8 @@ import { parseLstackShow, type GazellectlReading } from '../../src/collect/gazel
 import { readProcess } from '../../src/collect/process.js';
 import { readTelemetry } from '../../src/collect/telemetry.js';
 import { buildProcess } from '../../src/model/build.js';
-import { buildGazelleView, gazellectlOccupancy, lstackParams, poolOwner } from '../../src/model/gazelle.js';
-import { renderLstack, renderLstackCsv } from '../../src/format/gazelle.js';
+import { buildGazelleView, gazellectlOccupancy, lstackParams, poolOwner } from '../../src/model/stack-view.js';
+import { renderLstack, renderLstackCsv } from '../../src/format/stack-view.js';
 import { FIXTURES, ROOT, fixtureDir, fixtureHost, replayTelemetry, type Scenario } from '../helpers/fixtures.js';
 import { assertGolden } from '../helpers/golden.js';
 import Ajv from 'ajv';

@@ -1,6 +1,6 @@
 // Renders the gazelle view: one row per protocol-stack thread (gazellectl's habit), then detail.
 
-import type { GazelleView } from '../model/gazelle.js';
+import type { GazelleView } from '../model/stack-view.js';
 import { csv } from './csv.js';
 import { table, section } from './table.js';
 import { DASH, bytes, count, percent, safe, text } from './units.js';
