@@ -1,11 +1,13 @@
-// Human figures: binary units, percents, and "–" for what is unknown (never 0).
+// Human figures: binary units, percents, and "–" for what is unknown (never 0). The one formatter:
+// the terminal, the files and the dashboard (web/src/format.ts re-exports it) print the same figure.
 
 export const DASH = '–';
 
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+export const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 
+/** 1536 → "1.5 KiB"; null → "–". */
 export function bytes(n: number | null | undefined): string {
-  if (n === null || n === undefined) return DASH;
+  if (n === null || n === undefined || !Number.isFinite(n)) return DASH;
   const sign = n < 0 ? '-' : '';
   let v = Math.abs(n);
   let i = 0;
@@ -16,14 +18,25 @@ export function bytes(n: number | null | undefined): string {
   return i === 0 ? `${sign}${v} B` : `${sign}${v.toFixed(1)} ${UNITS[i]}`;
 }
 
+/** part / whole as "12.5%"; "–" when either is unknown or whole is 0. */
 export function percent(part: number | null | undefined, whole: number | null | undefined): string {
-  if (part === null || part === undefined || !whole) return DASH;
-  return `${((part / whole) * 100).toFixed(1)}%`;
+  return pct(ratio(part, whole));
+}
+
+export function ratio(part: number | null | undefined, whole: number | null | undefined): number | null {
+  if (part === null || part === undefined || whole === null || whole === undefined || whole === 0) return null;
+  return part / whole;
+}
+
+/** A 0..1 ratio as "12.5%". */
+export function pct(r: number | null | undefined): string {
+  if (r === null || r === undefined || !Number.isFinite(r)) return DASH;
+  return `${(r * 100).toFixed(1)}%`;
 }
 
 export function count(n: number | null | undefined): string {
-  if (n === null || n === undefined) return DASH;
-  return n.toLocaleString('en-US');
+  if (n === null || n === undefined || !Number.isFinite(n)) return DASH;
+  return Math.round(n).toLocaleString('en-US');
 }
 
 export function text(s: string | null | undefined): string {

@@ -96,7 +96,8 @@ export function startRecorder(host: Host, store: Store, options: RecorderOptions
       const key = targetKey(p);
       seen.add(key);
       const view = await gazelleViewOf(host, p).catch(() => undefined);
-      const snapshot: Snapshot = { ...machine, processes: [p], ...(view ? { lstack: [view] } : {}) };
+      // The machine part as last read: orphans from the latest scan, even between scans.
+      const snapshot: Snapshot = { ...machine, ...machinePart, processes: [p], ...(view ? { lstack: [view] } : {}) };
       latest.set(key, snapshot);
       const v = seriesOf(p, view);
       samples.push({

@@ -1,23 +1,9 @@
-// Pure text formatting for the dashboard: binary byte units, counts, percentages, times.
+// Pure text formatting for the dashboard: the CLI's units, plus axis ticks and times.
 
-export const DASH = '–';
+import { DASH, UNITS } from '../../src/format/units.js';
 
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-
-/** 1536 → "1.50 KiB": three significant digits in binary units; null → "–". */
-export function bytes(n: number | null | undefined): string {
-  if (n === null || n === undefined || !Number.isFinite(n)) return DASH;
-  const sign = n < 0 ? '-' : '';
-  let v = Math.abs(n);
-  let u = 0;
-  while (v >= 1024 && u < UNITS.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  if (u === 0) return `${sign}${v} B`;
-  const digits = v >= 100 ? 0 : v >= 10 ? 1 : 2;
-  return `${sign}${v.toFixed(digits)} ${UNITS[u]}`;
-}
+// Bytes, counts and percents are the CLI's own, so both show the same figure the same way.
+export { DASH, bytes, count, pct, percent, ratio } from '../../src/format/units.js';
 
 /** Axis ticks: whole binary units without trailing zeros ("512 MiB", "1.5 GiB"). */
 export function bytesTick(n: number): string {
@@ -33,28 +19,6 @@ export function bytesTick(n: number): string {
 
 /** Tick steps for a byte axis: 1, 2, 4 … 512 of each binary unit, so ticks land on round sizes. */
 export const BYTE_INCRS: number[] = UNITS.flatMap((_, u) => Array.from({ length: 10 }, (_, k) => 2 ** (10 * u + k)));
-
-export function count(n: number | null | undefined): string {
-  if (n === null || n === undefined || !Number.isFinite(n)) return DASH;
-  return Math.round(n).toLocaleString('en-US');
-}
-
-/** part / whole as "12.3 %"; "–" when either is unknown or whole is 0. */
-export function percent(part: number | null | undefined, whole: number | null | undefined): string {
-  const r = ratio(part, whole);
-  return r === null ? DASH : pct(r);
-}
-
-export function ratio(part: number | null | undefined, whole: number | null | undefined): number | null {
-  if (part === null || part === undefined || whole === null || whole === undefined || whole === 0) return null;
-  return part / whole;
-}
-
-/** A 0..1 ratio as "12.3 %". */
-export function pct(r: number | null | undefined): string {
-  if (r === null || r === undefined || !Number.isFinite(r)) return DASH;
-  return `${(r * 100).toFixed(1)} %`;
-}
 
 /** Milliseconds or an ISO string → "2026-11-24 22:45:56" in local time. */
 export function time(t: number | string): string {
