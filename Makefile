@@ -22,6 +22,7 @@ native:
 # (built once into ~/.cache/gzmem/dpdk by scripts/build-dpdk.sh), then aarch64: see scripts/run-tests.sh.
 test: setup-tests
 	npx tsc -p tsconfig.check.json
+	npx prettier --check --log-level warn "src/**/*.ts" "web/src/**/*.ts"
 	bash scripts/run-tests.sh
 
 unit:

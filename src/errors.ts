@@ -26,36 +26,50 @@ export class GzmemError extends Error {
 
 /** Bad flag, bad argument: the user can fix the command line. */
 export class UsageError extends GzmemError {
-  constructor(message: string) { super(message, ExitCode.usage); }
+  constructor(message: string) {
+    super(message, ExitCode.usage);
+  }
 }
 
 /** No such pid or prefix, or a process that is not a DPDK one. */
 export class NotFoundError extends GzmemError {
-  constructor(message: string) { super(message, ExitCode.notFound); }
+  constructor(message: string) {
+    super(message, ExitCode.notFound);
+  }
 }
 
 export class PermissionError extends GzmemError {
-  constructor(message: string) { super(message, ExitCode.permission); }
+  constructor(message: string) {
+    super(message, ExitCode.permission);
+  }
 }
 
 /** No telemetry socket, a stale one, refused or timed out. */
 export class TelemetryError extends GzmemError {
-  constructor(message: string) { super(message, ExitCode.telemetry); }
+  constructor(message: string) {
+    super(message, ExitCode.telemetry);
+  }
 }
 
 /** A reply or a file that does not have the shape we know. */
 export class ProtocolError extends GzmemError {
-  constructor(message: string) { super(message, ExitCode.protocol); }
+  constructor(message: string) {
+    super(message, ExitCode.protocol);
+  }
 }
 
 /** The target exited while we were reading it. */
 export class TargetGoneError extends GzmemError {
-  constructor(message: string) { super(message, ExitCode.targetGone); }
+  constructor(message: string) {
+    super(message, ExitCode.targetGone);
+  }
 }
 
 /** A DPDK version or layout we cannot read safely. */
 export class UnsupportedError extends GzmemError {
-  constructor(message: string) { super(message, ExitCode.unsupported); }
+  constructor(message: string) {
+    super(message, ExitCode.unsupported);
+  }
 }
 
 export function errorMessage(err: unknown): string {

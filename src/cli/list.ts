@@ -14,7 +14,10 @@ export async function runList(host: Host, options: OutputOptions & { timeoutMs: 
     if (options.format !== 'table') for (const p of problems) process.stderr.write(`gzmem: ${p}\n`);
     if (options.format === 'json') return compact ? `${JSON.stringify(snapshot)}\n` : renderJson(snapshot);
     if (options.format === 'csv') return renderCsv(processes);
-    const orphans = snapshot.orphansWhy !== undefined || (snapshot.orphans?.length ?? 0) > 0 ? `\n${renderOrphans(snapshot.orphans, snapshot.orphansWhy)}` : '';
+    const orphans =
+      snapshot.orphansWhy !== undefined || (snapshot.orphans?.length ?? 0) > 0
+        ? `\n${renderOrphans(snapshot.orphans, snapshot.orphansWhy)}`
+        : '';
     return renderList(processes, problems) + orphans;
   });
 }

@@ -7,11 +7,20 @@ import { readLstack } from '../gather/stack-view.js';
 import { machineSnapshot } from '../gather/processes.js';
 import { emitFrames, type OutputOptions } from './output.js';
 
-export async function runLstackShow(host: Host, target: string, options: OutputOptions & { timeoutMs: number; attach: boolean; gazellectl: boolean }): Promise<void> {
+export async function runLstackShow(
+  host: Host,
+  target: string,
+  options: OutputOptions & { timeoutMs: number; attach: boolean; gazellectl: boolean },
+): Promise<void> {
   const mappings = new Map();
   await emitFrames(options, async (compact) => {
     const started = performance.now();
-    const { process: proc, view } = await readLstack(host, target, { timeoutMs: options.timeoutMs, attach: options.attach, gazellectl: options.gazellectl, mappings });
+    const { process: proc, view } = await readLstack(host, target, {
+      timeoutMs: options.timeoutMs,
+      attach: options.attach,
+      gazellectl: options.gazellectl,
+      mappings,
+    });
     if (options.format === 'csv') return renderLstackCsv(view);
     if (options.format === 'table') return renderLstack(view);
     const snapshot = { ...(await machineSnapshot(host, [proc], started)), lstack: [view] };

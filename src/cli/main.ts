@@ -22,10 +22,15 @@ interface CommonFlags {
   gazellectl?: boolean;
 }
 
-function outputOptions(flags: CommonFlags, countArg: string | undefined, memoryFile?: string): OutputOptions & { timeoutMs: number; attach: boolean; gazellectl: boolean } {
+function outputOptions(
+  flags: CommonFlags,
+  countArg: string | undefined,
+  memoryFile?: string,
+): OutputOptions & { timeoutMs: number; attach: boolean; gazellectl: boolean } {
   if (flags.json && flags.csv) throw new UsageError('choose one of --json and --csv');
   if (flags.output !== undefined && memoryFile !== undefined) throw new UsageError('give the output file once: -m <file> or -o <file>');
-  if (countArg !== undefined && flags.interval === undefined) throw new UsageError(`unexpected argument ${JSON.stringify(countArg)} (a count goes with -i <seconds>)`);
+  if (countArg !== undefined && flags.interval === undefined)
+    throw new UsageError(`unexpected argument ${JSON.stringify(countArg)} (a count goes with -i <seconds>)`);
   const format: Format = flags.json ? 'json' : flags.csv ? 'csv' : 'table';
   const timeoutMs = parseTimeout(flags.timeout);
   const file = memoryFile ?? flags.output;
@@ -84,9 +89,13 @@ export function buildProgram(): Command {
     .showSuggestionAfterError()
     .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `gzmem: ${s.slice(7)}` : s) });
 
-  withCommonOptions(program.command('list').description('list DPDK processes: pid, command, prefix, reserved, allocated; orphaned hugepage files'))
+  withCommonOptions(
+    program.command('list').description('list DPDK processes: pid, command, prefix, reserved, allocated; orphaned hugepage files'),
+  )
     .argument('[count]', 'with -i: number of refreshes')
-    .action(async (count: string | undefined, flags: CommonFlags) => (await import('./list.js')).runList(host, outputOptions(flags, count)));
+    .action(async (count: string | undefined, flags: CommonFlags) =>
+      (await import('./list.js')).runList(host, outputOptions(flags, count)),
+    );
 
   // `show` and `lstack show` share gazellectl's `<target> -m [file]` shape.
   const showCommand = (cmd: Command, target: string, run: (target: string, o: ReturnType<typeof outputOptions>) => Promise<void>) =>
@@ -95,15 +104,21 @@ export function buildProgram(): Command {
       .argument('[count]', 'with -i: number of refreshes')
       .option('-m, --memory [file]', 'memory view (the default), optionally written to <file>')
       .action((t: string, count: string | undefined, flags: CommonFlags & { memory?: string | boolean }) =>
-        run(t, outputOptions(flags, count, typeof flags.memory === 'string' ? flags.memory : undefined)));
+        run(t, outputOptions(flags, count, typeof flags.memory === 'string' ? flags.memory : undefined)),
+      );
 
-  showCommand(program.command('show').description('show one process: waterfall, heaps, mempools, memzones, rings, ports, threads'),
-    'pid or DPDK --file-prefix of the process', async (t, o) => (await import('./show.js')).runShow(host, t, o));
+  showCommand(
+    program.command('show').description('show one process: waterfall, heaps, mempools, memzones, rings, ports, threads'),
+    'pid or DPDK --file-prefix of the process',
+    async (t, o) => (await import('./show.js')).runShow(host, t, o),
+  );
 
   const lstack = program.command('lstack').description('gazelle: memory per protocol-stack thread (gazellectl style)');
-  showCommand(lstack.command('show').description('per stack: total/used/free memory, usage, CPU, thread, the lstack.conf values that sized it'),
-    'pid of the gazelle process, or the host_addr of its lstack.conf', async (t, o) => (await import('./lstack.js')).runLstackShow(host, t, o))
-    .option('--gazellectl', 'also ask gazellectl and compare (not read-only: gazelle allocates an rpc pool on the first request)');
+  showCommand(
+    lstack.command('show').description('per stack: total/used/free memory, usage, CPU, thread, the lstack.conf values that sized it'),
+    'pid of the gazelle process, or the host_addr of its lstack.conf',
+    async (t, o) => (await import('./lstack.js')).runLstackShow(host, t, o),
+  ).option('--gazellectl', 'also ask gazellectl and compare (not read-only: gazelle allocates an rpc pool on the first request)');
 
   const recordFlags = (cmd: Command) =>
     cmd
@@ -118,20 +133,32 @@ export function buildProgram(): Command {
     .option('--duration <seconds>', 'stop after this long')
     .action((targets: string[], flags: RecordFlags & { duration?: string }) =>
       import('./record.js').then(({ runRecord }) =>
-        runRecord(host, { ...recordOptions(targets, flags), ...(flags.duration !== undefined ? { durationSec: parseInterval(flags.duration) } : {}) })));
+        runRecord(host, {
+          ...recordOptions(targets, flags),
+          ...(flags.duration !== undefined ? { durationSec: parseInterval(flags.duration) } : {}),
+        }),
+      ),
+    );
 
   recordFlags(program.command('serve').description('record, and serve the dashboard, REST/SSE API and Prometheus /metrics'))
     .option('--port <port>', 'TCP port', '9465')
     .option('--host <address>', 'address to bind (127.0.0.1: this machine only)', '127.0.0.1')
     .option('--no-record', 'serve the history only, take no samples')
     .action((targets: string[], flags: RecordFlags & { port: string; host: string; record: boolean }) => {
-      if (!/^\d{1,5}$/.test(flags.port) || Number(flags.port) > 65535) throw new UsageError(`--port must be 0..65535, got ${JSON.stringify(flags.port)}`);
-      return import('./serve.js').then(({ runServe }) => runServe(host, { ...recordOptions(targets, flags), port: Number(flags.port), host: flags.host, record: flags.record }));
+      if (!/^\d{1,5}$/.test(flags.port) || Number(flags.port) > 65535)
+        throw new UsageError(`--port must be 0..65535, got ${JSON.stringify(flags.port)}`);
+      return import('./serve.js').then(({ runServe }) =>
+        runServe(host, { ...recordOptions(targets, flags), port: Number(flags.port), host: flags.host, record: flags.record }),
+      );
     });
 
-  withCommonOptions(program.command('hugepages').description("the machine's hugepages per size and NUMA node, and orphaned hugetlbfs files"))
+  withCommonOptions(
+    program.command('hugepages').description("the machine's hugepages per size and NUMA node, and orphaned hugetlbfs files"),
+  )
     .argument('[count]', 'with -i: number of refreshes')
-    .action(async (count: string | undefined, flags: CommonFlags) => (await import('./hugepages.js')).runHugepages(host, outputOptions(flags, count)));
+    .action(async (count: string | undefined, flags: CommonFlags) =>
+      (await import('./hugepages.js')).runHugepages(host, outputOptions(flags, count)),
+    );
 
   return program;
 }

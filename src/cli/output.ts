@@ -27,7 +27,8 @@ export function writeOut(textOut: string, file: string | undefined, append = fal
 
 export function parseInterval(value: string): number {
   const n = Number(value);
-  if (!/^\d+(\.\d+)?$/.test(value) || !(n >= 0.01) || n > 86400) throw new UsageError(`interval must be a number of seconds from 0.01 to 86400, got ${JSON.stringify(value)}`);
+  if (!/^\d+(\.\d+)?$/.test(value) || !(n >= 0.01) || n > 86400)
+    throw new UsageError(`interval must be a number of seconds from 0.01 to 86400, got ${JSON.stringify(value)}`);
   return n;
 }
 

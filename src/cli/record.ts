@@ -25,7 +25,12 @@ export function problemReporter(): (message: string) => void {
   };
 }
 
-export function startRecording(host: Host, store: Store, o: RecordOptions, extra: Pick<RecorderOptions, 'onTick' | 'latest'> = {}): Recorder {
+export function startRecording(
+  host: Host,
+  store: Store,
+  o: RecordOptions,
+  extra: Pick<RecorderOptions, 'onTick' | 'latest'> = {},
+): Recorder {
   return startRecorder(host, store, {
     ...extra,
     intervalSec: o.intervalSec,
@@ -40,7 +45,9 @@ export function startRecording(host: Host, store: Store, o: RecordOptions, extra
 export async function runRecord(host: Host, o: RecordOptions): Promise<void> {
   const store = openStore(o.db);
   const recorder = startRecording(host, store, o);
-  process.stderr.write(`gzmem: recording ${o.targets.length ? o.targets.join(', ') : 'every DPDK process'} into ${o.db} every ${o.intervalSec} s (Ctrl-C stops)\n`);
+  process.stderr.write(
+    `gzmem: recording ${o.targets.length ? o.targets.join(', ') : 'every DPDK process'} into ${o.db} every ${o.intervalSec} s (Ctrl-C stops)\n`,
+  );
   const stop = untilSignal();
   await (o.durationSec !== undefined ? Promise.race([stop, new Promise((r) => setTimeout(r, o.durationSec! * 1000))]) : stop);
   await recorder.stop();

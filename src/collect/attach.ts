@@ -64,8 +64,10 @@ export function attachLayout(version: string, arch: string): AttachLayout | stri
   if (!m) return `cannot tell the DPDK release from ${JSON.stringify(version.slice(0, 40))}`;
   const line = m[1]!;
   const layout = ATTACH_LAYOUTS.find((l) => l.version === line && l.arch === arch);
-  if (!layout) return `attach reader knows no memory layout of DPDK ${line} on ${arch} (known: ${ATTACH_LAYOUTS.map((l) => `${l.version}/${l.arch}`).join(', ')})`;
-  if (!VERIFIED_LAYOUTS.includes(`${line}/${arch}`)) return `the DPDK ${line} layout on ${arch} (${layout.cacheLine}-byte cache lines) is not verified by any test yet`;
+  if (!layout)
+    return `attach reader knows no memory layout of DPDK ${line} on ${arch} (known: ${ATTACH_LAYOUTS.map((l) => `${l.version}/${l.arch}`).join(', ')})`;
+  if (!VERIFIED_LAYOUTS.includes(`${line}/${arch}`))
+    return `the DPDK ${line} layout on ${arch} (${layout.cacheLine}-byte cache lines) is not verified by any test yet`;
   return layout;
 }
 
@@ -155,7 +157,8 @@ interface TargetMemory {
 async function readAt(mem: TargetMemory, address: bigint, length: number): Promise<Buffer> {
   const end = address + BigInt(length);
   const hex = `0x${address.toString(16)}`;
-  if (!mem.ranges.some((r) => r.start <= address && end <= r.end)) throw new ProtocolError(`${hex} is outside the target's hugepage mappings`);
+  if (!mem.ranges.some((r) => r.start <= address && end <= r.end))
+    throw new ProtocolError(`${hex} is outside the target's hugepage mappings`);
   // Hugetlb mappings lie well inside a double's exact range (user space ends below 2^48).
   const buf = Buffer.alloc(length);
   let bytesRead: number;
@@ -182,7 +185,11 @@ async function readPool(mem: TargetMemory, layout: AttachLayout, pool: MempoolRe
   const name = cString(mp, M.name, M.nameSize);
   // Bytes of the target never go into a message: say that it differs, not what it says.
   if (name !== pool.name) throw new ProtocolError('the mempool header names another pool than telemetry does');
-  if (mp.readUInt32LE(M.size) !== pool.size || mp.readUInt32LE(M.cacheSize) !== pool.cacheSize || mp.readUInt32LE(M.eltSize) !== pool.eltSize) {
+  if (
+    mp.readUInt32LE(M.size) !== pool.size ||
+    mp.readUInt32LE(M.cacheSize) !== pool.cacheSize ||
+    mp.readUInt32LE(M.eltSize) !== pool.eltSize
+  ) {
     throw new ProtocolError('mempool header disagrees with telemetry (size, cache size or element size)');
   }
   const poolData = mp.readBigUInt64LE(M.poolData);
@@ -195,7 +202,8 @@ async function readPool(mem: TargetMemory, layout: AttachLayout, pool: MempoolRe
     const localCache = mp.readBigUInt64LE(M.localCache);
     // The header memzone holds the struct, RTE_MAX_LCORE caches and the private area: derive the lcore count.
     const lcores = (header.lengthBytes - M.bytes - pool.privateDataSize) / C.bytes;
-    if (!Number.isInteger(lcores) || lcores < 1 || lcores > 1024) throw new ProtocolError(`cannot derive RTE_MAX_LCORE from ${header.name} length ${header.lengthBytes}`);
+    if (!Number.isInteger(lcores) || lcores < 1 || lcores > 1024)
+      throw new ProtocolError(`cannot derive RTE_MAX_LCORE from ${header.name} length ${header.lengthBytes}`);
     if (localCache !== addressOf(header.address) + BigInt(M.bytes)) throw new ProtocolError('local_cache is not where the layout puts it');
     const caches = await readAt(mem, localCache, lcores * C.bytes);
     for (let lcore = 0; lcore < lcores; lcore++) {
@@ -203,7 +211,8 @@ async function readPool(mem: TargetMemory, layout: AttachLayout, pool: MempoolRe
       const size = caches.readUInt32LE(base + C.size);
       const len = caches.readUInt32LE(base + C.len);
       const threshold = caches.readUInt32LE(base + C.flushthresh);
-      if (size !== pool.cacheSize || len > Math.max(threshold, size) * 2) throw new ProtocolError(`lcore ${lcore} cache header is not sane`);
+      if (size !== pool.cacheSize || len > Math.max(threshold, size) * 2)
+        throw new ProtocolError(`lcore ${lcore} cache header is not sane`);
       if (len > 0) cacheLens.push({ lcore, len });
       cache += len;
     }
@@ -214,15 +223,25 @@ async function readPool(mem: TargetMemory, layout: AttachLayout, pool: MempoolRe
 }
 
 /** hugeStarts: start addresses of the target's hugetlb mappings (numa_maps), the only memory read. */
-export async function readAttach(host: Host, pid: number, version: string, pools: MempoolReading[], memzones: MemzoneReading[], hugeStarts: readonly string[]): Promise<AttachReading> {
+export async function readAttach(
+  host: Host,
+  pid: number,
+  version: string,
+  pools: MempoolReading[],
+  memzones: MemzoneReading[],
+  hugeStarts: readonly string[],
+): Promise<AttachReading> {
   const mapsPath = join(host.procRoot, String(pid), 'maps');
-  const maps = await readText(mapsPath, MAPS_CAP).catch((err: unknown) => { throw fsError(err, mapsPath); });
+  const maps = await readText(mapsPath, MAPS_CAP).catch((err: unknown) => {
+    throw fsError(err, mapsPath);
+  });
   const arch = await targetArch(host, pid, maps);
   if (arch === undefined) throw new UnsupportedError(`cannot tell which architecture process ${pid}'s DPDK was built for`);
   const layout = attachLayout(version, arch);
   if (typeof layout === 'string') throw new UnsupportedError(layout);
   const ranges = hugetlbRanges(maps, hugeStarts);
-  if (ranges.length === 0) throw new UnsupportedError('the process maps no hugepages (--no-huge?): the attach reader reads hugepage memory only');
+  if (ranges.length === 0)
+    throw new UnsupportedError('the process maps no hugepages (--no-huge?): the attach reader reads hugepage memory only');
   const path = join(host.procRoot, String(pid), 'mem');
   let fd: number;
   try {

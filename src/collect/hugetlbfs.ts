@@ -67,7 +67,13 @@ export async function readHugetlbfsFiles(mounts: HugetlbfsMount[]): Promise<Huge
       }
       if (!st.isFile()) continue;
       const prefix = prefixOfHugeFile(name);
-      files.push({ path, mount: mount.mountPoint, bytes: st.blocks * 512, sizeBytes: st.size, ...(prefix !== undefined ? { prefix } : {}) });
+      files.push({
+        path,
+        mount: mount.mountPoint,
+        bytes: st.blocks * 512,
+        sizeBytes: st.size,
+        ...(prefix !== undefined ? { prefix } : {}),
+      });
     }
   }
   return files;

@@ -44,7 +44,11 @@ function column<T>(page: Record<string, unknown>, key: string, length: number, c
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const isStr = (v: unknown): v is string => typeof v === 'string';
 
-async function pages(conn: TelemetryConnection, command: string, onPage: (page: Record<string, unknown>, n: number) => void): Promise<void> {
+async function pages(
+  conn: TelemetryConnection,
+  command: string,
+  onPage: (page: Record<string, unknown>, n: number) => void,
+): Promise<void> {
   let start = 0;
   for (let i = 0; i < MAX_PAGES; i++) {
     const page = await conn.cmd(`${command},${start}`);
@@ -79,7 +83,14 @@ export async function readPreload(conn: TelemetryConnection): Promise<PreloadRea
     const address = column(p, 'addr', n, isStr, '/gzmem/rings');
     const [capacity, count, tid, flags] = ['capacity', 'count', 'tid', 'flags'].map((k) => column(p, k, n, isNum, '/gzmem/rings'));
     for (let i = 0; i < n; i++) {
-      rings.push({ name: name[i]!, capacity: capacity![i]!, count: count![i]!, creatorTid: tid![i]!, flags: flags![i]!, address: address[i]! });
+      rings.push({
+        name: name[i]!,
+        capacity: capacity![i]!,
+        count: count![i]!,
+        creatorTid: tid![i]!,
+        flags: flags![i]!,
+        address: address[i]!,
+      });
     }
   });
   return {

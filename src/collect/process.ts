@@ -100,7 +100,10 @@ export function parseNumaMapsHuge(numaMaps: string): NumaHugeMapping[] {
 export function parseStat(stat: string): { state: string; lastCpu: number } | undefined {
   const close = stat.lastIndexOf(')');
   if (close < 0) return undefined;
-  const rest = stat.slice(close + 2).trim().split(/\s+/);
+  const rest = stat
+    .slice(close + 2)
+    .trim()
+    .split(/\s+/);
   // rest[0] is field 3 (state); field 39 (processor) is rest[36].
   const cpu = rest[36];
   if (rest[0] === undefined || cpu === undefined || !/^-?\d+$/.test(cpu)) return undefined;
@@ -172,7 +175,11 @@ export async function readProcess(host: Host, pid: number, cache?: MappingsCache
   // DPDK process). While HugetlbPages stays the same, the last walk still describes the mappings.
   const now = host.now();
   const prior = cache?.get(pid);
-  const fresh = !prior || statusHugetlbBytes === undefined || prior.statusHugetlbBytes !== statusHugetlbBytes || now.getTime() - prior.readAt.getTime() > MAPPINGS_MAX_AGE_MS;
+  const fresh =
+    !prior ||
+    statusHugetlbBytes === undefined ||
+    prior.statusHugetlbBytes !== statusHugetlbBytes ||
+    now.getTime() - prior.readAt.getTime() > MAPPINGS_MAX_AGE_MS;
   // Unreadable for other users (EACCES): that is a permission error, not an absence.
   const mappings: MappingsReading = fresh ? await readMappings(dir, statusHugetlbBytes, now).catch(gone) : prior!;
   cache?.set(pid, mappings);

@@ -84,7 +84,8 @@ export async function openTelemetry(path: string, options: TelemetryOptions = {}
       got = await socket.receive(Math.min(timeoutMs, Math.max(0, left)));
     } catch (err) {
       close();
-      if (errnoOf(err) === 'EMSGSIZE') throw new ProtocolError(`telemetry socket ${path}: ${what} is larger than any DPDK reply (${errorMessage(err)})`);
+      if (errnoOf(err) === 'EMSGSIZE')
+        throw new ProtocolError(`telemetry socket ${path}: ${what} is larger than any DPDK reply (${errorMessage(err)})`);
       throw new TelemetryError(`telemetry socket ${path}: ${errorMessage(err)}`);
     }
     if (got === 'timeout') {
@@ -121,7 +122,9 @@ export async function openTelemetry(path: string, options: TelemetryOptions = {}
     };
   } catch (err) {
     close();
-    throw err instanceof GzmemError ? err : new TelemetryError(`telemetry socket ${path}: ${err instanceof Error ? err.message : String(err)}`);
+    throw err instanceof GzmemError
+      ? err
+      : new TelemetryError(`telemetry socket ${path}: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 
@@ -132,11 +135,15 @@ export async function openTelemetry(path: string, options: TelemetryOptions = {}
  */
 async function vouch(path: string, hello: TelemetryHello, peer: PeerCredentials): Promise<void> {
   if (peer.pid !== hello.pid) {
-    throw new TelemetryError(`telemetry socket ${path}: ignored, its greeting names pid ${hello.pid} but the kernel says pid ${peer.pid} listens on it`);
+    throw new TelemetryError(
+      `telemetry socket ${path}: ignored, its greeting names pid ${hello.pid} but the kernel says pid ${peer.pid} listens on it`,
+    );
   }
   const owner = lstatSync(path).uid;
   if (owner !== 0 && owner !== peer.uid) {
-    throw new TelemetryError(`telemetry socket ${path}: ignored, the socket file belongs to uid ${owner}, neither root nor the uid ${peer.uid} of pid ${peer.pid}`);
+    throw new TelemetryError(
+      `telemetry socket ${path}: ignored, the socket file belongs to uid ${owner}, neither root nor the uid ${peer.uid} of pid ${peer.pid}`,
+    );
   }
 }
 

@@ -27,7 +27,13 @@ export function renderWaterfall(p: DpdkProcess): string {
     ['in use', 'allocated less free pool objects', w.inUse, w.allocated, 'of allocated'],
   ];
   return table(
-    [{ header: 'LEVEL' }, { header: 'WHAT' }, { header: 'BYTES', align: 'right' }, { header: 'SHARE', align: 'right' }, { header: 'SOURCE / NOTE' }],
+    [
+      { header: 'LEVEL' },
+      { header: 'WHAT' },
+      { header: 'BYTES', align: 'right' },
+      { header: 'SHARE', align: 'right' },
+      { header: 'SOURCE / NOTE' },
+    ],
     rows.map(([name, what, l, of, ofText]) => [
       name,
       what,
@@ -47,58 +53,202 @@ export function renderProcess(p: DpdkProcess): string {
   for (const w of p.warnings) out.push(`warning: ${safe(w)}\n`);
 
   if (p.heaps.length > 0) {
-    out.push(section('Heaps (telemetry)', table(
-      [{ header: 'ID', align: 'right' }, { header: 'NAME' }, { header: 'SIZE', align: 'right' }, { header: 'ALLOCATED', align: 'right' }, { header: 'USE', align: 'right' }, { header: 'FREE', align: 'right' }, { header: 'LARGEST FREE', align: 'right' }, { header: 'ALLOCS', align: 'right' }, { header: 'FREE BLOCKS', align: 'right' }],
-      p.heaps.map((h) => [String(h.id), h.name, bytes(h.heapBytes), bytes(h.allocBytes), percent(h.allocBytes, h.heapBytes), bytes(h.freeBytes), bytes(h.greatestFreeBytes), count(h.allocCount), count(h.freeCount)]),
-    )));
+    out.push(
+      section(
+        'Heaps (telemetry)',
+        table(
+          [
+            { header: 'ID', align: 'right' },
+            { header: 'NAME' },
+            { header: 'SIZE', align: 'right' },
+            { header: 'ALLOCATED', align: 'right' },
+            { header: 'USE', align: 'right' },
+            { header: 'FREE', align: 'right' },
+            { header: 'LARGEST FREE', align: 'right' },
+            { header: 'ALLOCS', align: 'right' },
+            { header: 'FREE BLOCKS', align: 'right' },
+          ],
+          p.heaps.map((h) => [
+            String(h.id),
+            h.name,
+            bytes(h.heapBytes),
+            bytes(h.allocBytes),
+            percent(h.allocBytes, h.heapBytes),
+            bytes(h.freeBytes),
+            bytes(h.greatestFreeBytes),
+            count(h.allocCount),
+            count(h.freeCount),
+          ]),
+        ),
+      ),
+    );
   }
 
   if (p.mempools.length > 0) {
-    out.push(section('Mempools (telemetry)', table(
-      [{ header: 'NAME' }, { header: 'OBJECTS', align: 'right' }, { header: 'OBJ SIZE', align: 'right' }, { header: 'CACHE', align: 'right' }, { header: 'BYTES', align: 'right' }, { header: 'MEMZONES', align: 'right' }, { header: 'IN USE', align: 'right' }, { header: 'USE', align: 'right' }, { header: 'IN CACHES', align: 'right' }, { header: 'SOURCE (CHECKS)' }],
-      p.mempools.map((m) => [
-        m.name, count(m.size), bytes(m.objectBytes), count(m.cacheSize), bytes(m.memzoneBytes), String(m.memzones.length),
-        count(m.occupancy?.inUse), percent(m.occupancy?.inUse, m.size), count(m.occupancy?.cacheAvail), occupancySource(m.occupancy),
-      ]),
-    )));
+    out.push(
+      section(
+        'Mempools (telemetry)',
+        table(
+          [
+            { header: 'NAME' },
+            { header: 'OBJECTS', align: 'right' },
+            { header: 'OBJ SIZE', align: 'right' },
+            { header: 'CACHE', align: 'right' },
+            { header: 'BYTES', align: 'right' },
+            { header: 'MEMZONES', align: 'right' },
+            { header: 'IN USE', align: 'right' },
+            { header: 'USE', align: 'right' },
+            { header: 'IN CACHES', align: 'right' },
+            { header: 'SOURCE (CHECKS)' },
+          ],
+          p.mempools.map((m) => [
+            m.name,
+            count(m.size),
+            bytes(m.objectBytes),
+            count(m.cacheSize),
+            bytes(m.memzoneBytes),
+            String(m.memzones.length),
+            count(m.occupancy?.inUse),
+            percent(m.occupancy?.inUse, m.size),
+            count(m.occupancy?.cacheAvail),
+            occupancySource(m.occupancy),
+          ]),
+        ),
+      ),
+    );
   }
 
   if (p.rings.length > 0) {
     const shown = [...p.rings].sort((a, b) => (b.count ?? -1) - (a.count ?? -1) || a.name.localeCompare(b.name)).slice(0, RINGS_SHOWN);
     const total = p.rings.reduce((s, r) => s + r.bytes, 0);
     const entries = p.rings.reduce((s, r) => s + (r.count ?? 0), 0);
-    out.push(section(`Rings: ${p.rings.length}, ${bytes(total)}, ${count(entries)} entries held${p.rings.length > RINGS_SHOWN ? ` (fullest ${RINGS_SHOWN} shown; --json lists all)` : ''}`, table(
-      [{ header: 'NAME' }, { header: 'COUNT', align: 'right' }, { header: 'CAPACITY', align: 'right' }, { header: 'USE', align: 'right' }, { header: 'BYTES', align: 'right' }, { header: 'CREATOR', align: 'right' }, { header: 'WHERE' }, { header: 'SOURCE' }],
-      shown.map((r) => [r.name, count(r.count), count(r.capacity), percent(r.count, r.capacity), bytes(r.bytes), r.creatorTid === null ? DASH : String(r.creatorTid), r.memzone ?? 'rte_malloc', [r.source, ...r.checks.map((c) => `${c.source} ${c.count}`)].join('; ')]),
-    )));
+    out.push(
+      section(
+        `Rings: ${p.rings.length}, ${bytes(total)}, ${count(entries)} entries held${p.rings.length > RINGS_SHOWN ? ` (fullest ${RINGS_SHOWN} shown; --json lists all)` : ''}`,
+        table(
+          [
+            { header: 'NAME' },
+            { header: 'COUNT', align: 'right' },
+            { header: 'CAPACITY', align: 'right' },
+            { header: 'USE', align: 'right' },
+            { header: 'BYTES', align: 'right' },
+            { header: 'CREATOR', align: 'right' },
+            { header: 'WHERE' },
+            { header: 'SOURCE' },
+          ],
+          shown.map((r) => [
+            r.name,
+            count(r.count),
+            count(r.capacity),
+            percent(r.count, r.capacity),
+            bytes(r.bytes),
+            r.creatorTid === null ? DASH : String(r.creatorTid),
+            r.memzone ?? 'rte_malloc',
+            [r.source, ...r.checks.map((c) => `${c.source} ${c.count}`)].join('; '),
+          ]),
+        ),
+      ),
+    );
   }
 
   if (p.memzones.length > 0) {
-    out.push(section('Memzones (telemetry)', table(
-      [{ header: 'ID', align: 'right' }, { header: 'NAME' }, { header: 'LENGTH', align: 'right' }, { header: 'PAGES', align: 'right' }, { header: 'PAGE', align: 'right' }, { header: 'SOCKET', align: 'right' }, { header: 'OWNER' }],
-      p.memzones.map((z) => [String(z.id), z.name, bytes(z.lengthBytes), String(z.hugepagesUsed), bytes(z.hugepageBytes), String(z.socket), z.owner.name ? `${z.owner.kind} ${z.owner.name}` : z.owner.kind]),
-    )));
+    out.push(
+      section(
+        'Memzones (telemetry)',
+        table(
+          [
+            { header: 'ID', align: 'right' },
+            { header: 'NAME' },
+            { header: 'LENGTH', align: 'right' },
+            { header: 'PAGES', align: 'right' },
+            { header: 'PAGE', align: 'right' },
+            { header: 'SOCKET', align: 'right' },
+            { header: 'OWNER' },
+          ],
+          p.memzones.map((z) => [
+            String(z.id),
+            z.name,
+            bytes(z.lengthBytes),
+            String(z.hugepagesUsed),
+            bytes(z.hugepageBytes),
+            String(z.socket),
+            z.owner.name ? `${z.owner.kind} ${z.owner.name}` : z.owner.kind,
+          ]),
+        ),
+      ),
+    );
     out.push(`  not in any memzone (rte_malloc and allocator overhead): ${level(p.unattributed)}\n`);
   }
 
   if (p.ethdevs.length > 0) {
-    out.push(section('Ethdev ports (telemetry)', table(
-      [{ header: 'PORT', align: 'right' }, { header: 'NAME' }, { header: 'RX Q', align: 'right' }, { header: 'TX Q', align: 'right' }, { header: 'RX DESC', align: 'right' }, { header: 'TX DESC', align: 'right' }, { header: 'MBUF POOLS' }, { header: 'RX NOMBUF', align: 'right' }, { header: 'STARTED' }],
-      p.ethdevs.map((e) => [String(e.port), e.name, String(e.rxQueues), String(e.txQueues), count(e.rxDescriptors), count(e.txDescriptors), e.mbufPools?.join(' ') ?? DASH, count(e.rxNombuf), e.started ? 'yes' : 'no']),
-    )));
+    out.push(
+      section(
+        'Ethdev ports (telemetry)',
+        table(
+          [
+            { header: 'PORT', align: 'right' },
+            { header: 'NAME' },
+            { header: 'RX Q', align: 'right' },
+            { header: 'TX Q', align: 'right' },
+            { header: 'RX DESC', align: 'right' },
+            { header: 'TX DESC', align: 'right' },
+            { header: 'MBUF POOLS' },
+            { header: 'RX NOMBUF', align: 'right' },
+            { header: 'STARTED' },
+          ],
+          p.ethdevs.map((e) => [
+            String(e.port),
+            e.name,
+            String(e.rxQueues),
+            String(e.txQueues),
+            count(e.rxDescriptors),
+            count(e.txDescriptors),
+            e.mbufPools?.join(' ') ?? DASH,
+            count(e.rxNombuf),
+            e.started ? 'yes' : 'no',
+          ]),
+        ),
+      ),
+    );
     const why = [...new Set(p.ethdevs.map((e) => e.queuesWhy).filter((w) => w !== undefined))];
     for (const w of why) out.push(`  – : ${w}\n`);
   }
 
-  out.push(section('Hugetlb mappings (kernel)', table(
-    [{ header: 'PAGE SIZE', align: 'right' }, { header: 'MAPPED', align: 'right' }],
-    p.hugetlb.byPageSize.map((s) => [bytes(s.pageBytes), bytes(s.bytes)]),
-  ) + `\n${p.hugetlb.byNode.map((n) => `node ${n.node}: ${bytes(n.bytes)}`).join('  ') || 'no NUMA detail'}; status HugetlbPages ${bytes(p.hugetlb.statusBytes)}; ${p.hugetlb.mappings} mappings`));
+  out.push(
+    section(
+      'Hugetlb mappings (kernel)',
+      table(
+        [
+          { header: 'PAGE SIZE', align: 'right' },
+          { header: 'MAPPED', align: 'right' },
+        ],
+        p.hugetlb.byPageSize.map((s) => [bytes(s.pageBytes), bytes(s.bytes)]),
+      ) +
+        `\n${p.hugetlb.byNode.map((n) => `node ${n.node}: ${bytes(n.bytes)}`).join('  ') || 'no NUMA detail'}; status HugetlbPages ${bytes(p.hugetlb.statusBytes)}; ${p.hugetlb.mappings} mappings`,
+    ),
+  );
 
-  out.push(section('Threads (kernel)', table(
-    [{ header: 'TID', align: 'right' }, { header: 'NAME' }, { header: 'CPU', align: 'right' }, { header: 'AFFINITY' }, { header: 'STATE' }],
-    p.threads.map((t) => [String(t.tid), t.role ? `${t.name} (${t.role === 'gzmem' ? "gzmem's telemetry connection" : 'telemetry client'})` : t.name, t.cpu === null ? DASH : String(t.cpu), text(t.affinity), text(t.state)]),
-  )));
+  out.push(
+    section(
+      'Threads (kernel)',
+      table(
+        [
+          { header: 'TID', align: 'right' },
+          { header: 'NAME' },
+          { header: 'CPU', align: 'right' },
+          { header: 'AFFINITY' },
+          { header: 'STATE' },
+        ],
+        p.threads.map((t) => [
+          String(t.tid),
+          t.role ? `${t.name} (${t.role === 'gzmem' ? "gzmem's telemetry connection" : 'telemetry client'})` : t.name,
+          t.cpu === null ? DASH : String(t.cpu),
+          text(t.affinity),
+          text(t.state),
+        ]),
+      ),
+    ),
+  );
   return out.join('\n');
 }
 
@@ -111,7 +261,13 @@ export function processCsvRows(p: DpdkProcess): Cell[][] {
     rows.push([p.pid, p.filePrefix, sectionName, name, metric, value, unit, source]);
   for (const [k, l] of Object.entries(p.waterfall)) add('waterfall', k, 'bytes', l.bytes, 'bytes', l.source);
   for (const h of p.heaps) {
-    for (const [metric, v] of [['heap', h.heapBytes], ['allocated', h.allocBytes], ['free', h.freeBytes], ['greatest_free', h.greatestFreeBytes]] as const) add('heap', h.name, metric, v, 'bytes', 'telemetry');
+    for (const [metric, v] of [
+      ['heap', h.heapBytes],
+      ['allocated', h.allocBytes],
+      ['free', h.freeBytes],
+      ['greatest_free', h.greatestFreeBytes],
+    ] as const)
+      add('heap', h.name, metric, v, 'bytes', 'telemetry');
     add('heap', h.name, 'alloc_count', h.allocCount, 'count', 'telemetry');
   }
   for (const r of p.rings) add('ring', r.name, 'count', r.count, 'entries', r.source);

@@ -57,7 +57,12 @@ async function readDpdk(conn: TelemetryConnection): Promise<{ telemetry: Telemet
 }
 
 /** The attach reader's result, or why there is none; only a vanished target is an error. */
-async function tryAttach(host: Host, pid: number, t: TelemetryReadings, hugeStarts: string[]): Promise<{ attach?: AttachReading; attachError?: string }> {
+async function tryAttach(
+  host: Host,
+  pid: number,
+  t: TelemetryReadings,
+  hugeStarts: string[],
+): Promise<{ attach?: AttachReading; attachError?: string }> {
   if (t.mempools.length === 0) return { attachError: 'no mempools to read' };
   try {
     return { attach: await readAttach(host, pid, t.hello.version, t.mempools, t.memzones, hugeStarts) };
@@ -74,14 +79,36 @@ export interface ProcessRead {
 }
 
 /** Reads one process through an open connection (closed when done). */
-async function readOne(host: Host, pid: number, socket: TelemetrySocketPath | undefined, conn: TelemetryConnection | undefined, telemetryError?: string, options: GatherOptions = {}): Promise<ProcessRead> {
+async function readOne(
+  host: Host,
+  pid: number,
+  socket: TelemetrySocketPath | undefined,
+  conn: TelemetryConnection | undefined,
+  telemetryError?: string,
+  options: GatherOptions = {},
+): Promise<ProcessRead> {
   try {
     // Independent sources: the target's telemetry thread and the kernel work in parallel.
     const [dpdk, process] = await Promise.all([conn ? readDpdk(conn) : undefined, readProcess(host, pid, options.mappings)]);
     const telemetry = dpdk?.telemetry;
     // A sampler does not cross-check the preload's exact counts with the attach reader at every tick.
-    const skipAttach = options.attach === false ? 'disabled (--no-attach)' : options.attachBesidePreload === false && dpdk?.preload ? 'not needed: the preload counts exactly' : undefined;
-    const attached = skipAttach !== undefined ? { attachError: skipAttach } : telemetry ? await tryAttach(host, pid, telemetry, process.numa.map((m) => m.start)) : { attachError: 'needs telemetry' };
+    const skipAttach =
+      options.attach === false
+        ? 'disabled (--no-attach)'
+        : options.attachBesidePreload === false && dpdk?.preload
+          ? 'not needed: the preload counts exactly'
+          : undefined;
+    const attached =
+      skipAttach !== undefined
+        ? { attachError: skipAttach }
+        : telemetry
+          ? await tryAttach(
+              host,
+              pid,
+              telemetry,
+              process.numa.map((m) => m.start),
+            )
+          : { attachError: 'needs telemetry' };
     const input: ProcessInput = {
       process,
       ...(telemetry ? { telemetry } : {}),
@@ -92,7 +119,8 @@ async function readOne(host: Host, pid: number, socket: TelemetrySocketPath | un
     };
     return { process: buildProcess(input), input };
   } catch (err) {
-    if (await exitedSoon(host, pid, err instanceof TelemetryError ? 500 : 0)) throw new TargetGoneError(`process ${pid} exited while being read`);
+    if (await exitedSoon(host, pid, err instanceof TelemetryError ? 500 : 0))
+      throw new TargetGoneError(`process ${pid} exited while being read`);
     throw err;
   } finally {
     conn?.close();
@@ -187,7 +215,12 @@ export async function readAll(host: Host, options: GatherOptions = {}): Promise<
   return { processes: processes.sort((a, b) => a.pid - b.pid), problems };
 }
 
-export async function machineSnapshot(host: Host, processes: DpdkProcess[], started: number, options: GatherOptions = {}): Promise<Snapshot> {
+export async function machineSnapshot(
+  host: Host,
+  processes: DpdkProcess[],
+  started: number,
+  options: GatherOptions = {},
+): Promise<Snapshot> {
   const mounts = await readHugetlbfsMounts(host);
   const hugepages = buildMachineHugepages(await readHugepages(host), mounts);
   let orphans = null;
@@ -197,7 +230,8 @@ export async function machineSnapshot(host: Host, processes: DpdkProcess[], star
     const { users, unreadable } = await readHugetlbfsUsers(host, mounts);
     // A file may be in use by a process gzmem may not look into: then no file is called an orphan.
     if (unreadable.length === 0) orphans = findOrphans(files, users);
-    else orphansWhy = `cannot tell (run as root): the maps or open files of ${unreadable.length} process${unreadable.length === 1 ? '' : 'es'} could not be read`;
+    else
+      orphansWhy = `cannot tell (run as root): the maps or open files of ${unreadable.length} process${unreadable.length === 1 ? '' : 'es'} could not be read`;
   }
   return {
     schemaVersion: SCHEMA_VERSION,

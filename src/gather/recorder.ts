@@ -101,7 +101,9 @@ export function startRecorder(host: Host, store: Store, options: RecorderOptions
       latest.set(key, snapshot);
       const v = seriesOf(p, view);
       samples.push({
-        key, pid: p.pid, command: p.command,
+        key,
+        pid: p.pid,
+        command: p.command,
         values: { process: v.process, stack: v.stack, pool: v.pool },
         ...(options.keepSnapshots ? { snapshotJson: JSON.stringify(snapshot) } : {}),
       });

@@ -28,7 +28,9 @@ async function findByHostAddr(host: Host, ip: string, options: GatherOptions): P
     if (conf.config?.host_addr === ip) return s.pid;
   }
   const pids = found.filter((s) => s.pid !== undefined).length;
-  throw new NotFoundError(`no gazelle process with host_addr ${ip} in its lstack.conf (${pids} DPDK process${pids === 1 ? '' : 'es'} checked)`);
+  throw new NotFoundError(
+    `no gazelle process with host_addr ${ip} in its lstack.conf (${pids} DPDK process${pids === 1 ? '' : 'es'} checked)`,
+  );
 }
 
 export interface LstackResult {
@@ -36,7 +38,11 @@ export interface LstackResult {
   view: GazelleView;
 }
 
-export async function readLstack(host: Host, target: string, options: GatherOptions & { gazellectl?: boolean } = {}): Promise<LstackResult> {
+export async function readLstack(
+  host: Host,
+  target: string,
+  options: GatherOptions & { gazellectl?: boolean } = {},
+): Promise<LstackResult> {
   const pidTarget = isIP(target) ? String(await findByHostAddr(host, target, options)) : target;
   const { process: first, input } = await readTargetInput(host, pidTarget, options);
   const conf = await confOf(host, first.pid);

@@ -8,8 +8,21 @@ import type { PreloadReading } from '../collect/preload.js';
 import type { AttachReading } from '../collect/attach.js';
 import {
   OCCUPANCY_PRIORITY,
-  type DpdkProcess, type EthdevPort, type Heap, type Level, type MachineHugepages, type Mempool, type Memzone, type MemzoneOwnerKind,
-  type Occupancy, type OccupancyReading, type Orphan, type Ring, type Source, type Thread, type Waterfall,
+  type DpdkProcess,
+  type EthdevPort,
+  type Heap,
+  type Level,
+  type MachineHugepages,
+  type Mempool,
+  type Memzone,
+  type MemzoneOwnerKind,
+  type Occupancy,
+  type OccupancyReading,
+  type Orphan,
+  type Ring,
+  type Source,
+  type Thread,
+  type Waterfall,
 } from './snapshot.js';
 
 export function buildMachineHugepages(reading: HugepageReading, mounts: HugetlbfsMount[]): MachineHugepages {
@@ -94,7 +107,12 @@ export function occupancyReadings(p: MempoolReading, preload?: PreloadReading, a
   const att = attach?.pools.find((x) => x.name === p.name);
   if (att) out.push({ inUse: att.inUse, commonPoolAvail: att.common, cacheAvail: att.cache, source: 'attach' });
   if (p.commonPoolCount !== undefined && p.totalCacheCount !== undefined) {
-    out.push({ inUse: p.size - p.commonPoolCount - p.totalCacheCount, commonPoolAvail: p.commonPoolCount, cacheAvail: p.totalCacheCount, source: 'telemetry-occupancy' });
+    out.push({
+      inUse: p.size - p.commonPoolCount - p.totalCacheCount,
+      commonPoolAvail: p.commonPoolCount,
+      cacheAvail: p.totalCacheCount,
+      source: 'telemetry-occupancy',
+    });
   }
   return out;
 }
@@ -145,7 +163,10 @@ const TELEMETRY_LISTENER = /^(telemetry-v2|dpdk-telemet-v2)$/;
  * is connected (it is while it reads the threads).
  */
 export function buildThreads(p: ProcessReading, connected: boolean): Thread[] {
-  const listeners = p.threads.filter((t) => TELEMETRY_LISTENER.test(t.name)).map((t) => t.tid).sort((a, b) => a - b);
+  const listeners = p.threads
+    .filter((t) => TELEMETRY_LISTENER.test(t.name))
+    .map((t) => t.tid)
+    .sort((a, b) => a - b);
   const clients = listeners.slice(1);
   const ours = connected ? clients.at(-1) : undefined;
   return p.threads.map((t) => ({
@@ -215,14 +236,32 @@ export function buildRings(preload: PreloadReading | undefined, attach: AttachRe
   const rings = new Map<string, Ring>();
   for (const r of preload?.rings ?? []) {
     rings.set(r.name, {
-      name: r.name, capacity: r.capacity, count: r.count, bytes: ringBytes(r.capacity), address: r.address, creatorTid: r.creatorTid,
-      memzone: zoneNames.has(`RG_${r.name}`) ? `RG_${r.name}` : null, source: 'preload', checks: [],
+      name: r.name,
+      capacity: r.capacity,
+      count: r.count,
+      bytes: ringBytes(r.capacity),
+      address: r.address,
+      creatorTid: r.creatorTid,
+      memzone: zoneNames.has(`RG_${r.name}`) ? `RG_${r.name}` : null,
+      source: 'preload',
+      checks: [],
     });
   }
   for (const r of attach?.rings ?? []) {
     const known = rings.get(r.name);
     if (known) known.checks.push({ source: 'attach', count: r.count });
-    else rings.set(r.name, { name: r.name, capacity: r.capacity, count: r.count, bytes: ringBytes(r.capacity), address: r.address, creatorTid: null, memzone: `RG_${r.name}`, source: 'attach', checks: [] });
+    else
+      rings.set(r.name, {
+        name: r.name,
+        capacity: r.capacity,
+        count: r.count,
+        bytes: ringBytes(r.capacity),
+        address: r.address,
+        creatorTid: null,
+        memzone: `RG_${r.name}`,
+        source: 'attach',
+        checks: [],
+      });
   }
   return [...rings.values()];
 }
@@ -270,7 +309,12 @@ export function buildProcess(input: ProcessInput): DpdkProcess {
     ? t.mempools.map((m) => {
         const readings = occupancyReadings(m, preload, attach);
         const extra = input.extraOccupancy?.get(m.name);
-        return buildMempool(m, memzones, extra ? [...readings, extra] : readings, attach?.pools.find((a) => a.name === m.name)?.cacheLens.length ?? 1);
+        return buildMempool(
+          m,
+          memzones,
+          extra ? [...readings, extra] : readings,
+          attach?.pools.find((a) => a.name === m.name)?.cacheLens.length ?? 1,
+        );
       })
     : [];
   const waterfall = buildWaterfall(p, t, mempools, telemetryWhy);
@@ -286,7 +330,9 @@ export function buildProcess(input: ProcessInput): DpdkProcess {
   if (preload?.ringsDropped) warnings.push(`the preload's ring registry is full: ${preload.ringsDropped} rings are not listed`);
   for (const m of mempools) {
     if (m.occupancy?.agrees === false) {
-      warnings.push(`${m.name}: sources disagree on objects in use: ${[m.occupancy, ...m.occupancy.checks].map((c) => `${c.source} ${c.inUse}`).join(', ')} (tolerance ${m.occupancy.tolerance})`);
+      warnings.push(
+        `${m.name}: sources disagree on objects in use: ${[m.occupancy, ...m.occupancy.checks].map((c) => `${c.source} ${c.inUse}`).join(', ')} (tolerance ${m.occupancy.tolerance})`,
+      );
     }
   }
   if (t?.params.includes('--no-huge')) warnings.push('runs with --no-huge: its heap is ordinary memory, not hugepages');
@@ -312,9 +358,10 @@ export function buildProcess(input: ProcessInput): DpdkProcess {
     rings: buildRings(preload, attach, memzones),
     unattributed: unattributed(t, memzones, telemetryWhy),
     threads: buildThreads(p, t !== undefined),
-    carriedOver: p.mappingsCarriedOver && p.mappingsReadAt
-      ? [{ part: 'hugetlb mappings (smaps_rollup, numa_maps): HugetlbPages unchanged since', readAt: p.mappingsReadAt.toISOString() }]
-      : [],
+    carriedOver:
+      p.mappingsCarriedOver && p.mappingsReadAt
+        ? [{ part: 'hugetlb mappings (smaps_rollup, numa_maps): HugetlbPages unchanged since', readAt: p.mappingsReadAt.toISOString() }]
+        : [],
     sources: [
       { name: 'kernel', ok: true },
       t
@@ -322,7 +369,11 @@ export function buildProcess(input: ProcessInput): DpdkProcess {
         : { name: 'telemetry', ok: false, detail: telemetryWhy },
       preload ? { name: 'preload', ok: true } : { name: 'preload', ok: false, detail: 'libgzmem.so is not loaded in this process' },
       attach
-        ? { name: 'attach', ok: true, ...(attach.refused.length ? { detail: attach.refused.map((r) => `${r.name}: ${r.why}`).join('; ') } : {}) }
+        ? {
+            name: 'attach',
+            ok: true,
+            ...(attach.refused.length ? { detail: attach.refused.map((r) => `${r.name}: ${r.why}`).join('; ') } : {}),
+          }
         : { name: 'attach', ok: false, detail: input.attachError ?? 'not tried' },
     ],
     warnings,

@@ -20,7 +20,12 @@ export function seriesOf(p: DpdkProcess, view?: GazelleView): SeriesValues {
   const stack: Record<string, number | null> = {};
   for (const s of view?.stacks ?? []) stack[s.name] = s.usedBytes;
   return {
-    process: { reserved_bytes: w.reserved.bytes, heap_bytes: w.heap.bytes, allocated_bytes: w.allocated.bytes, in_use_bytes: w.inUse.bytes },
+    process: {
+      reserved_bytes: w.reserved.bytes,
+      heap_bytes: w.heap.bytes,
+      allocated_bytes: w.allocated.bytes,
+      in_use_bytes: w.inUse.bytes,
+    },
     stack,
     pool,
   };

@@ -92,7 +92,8 @@ export function lstackParams(config: ConfigGroup | undefined, confPath: string |
     nicTxqueueSize: tx,
     numCpus: typeof c.num_cpus === 'string' ? c.num_cpus : null,
     hostAddr: typeof c.host_addr === 'string' ? c.host_addr : null,
-    expectedMbufsPerStack: conns !== null && perConn !== null && rx !== null && tx !== null ? conns * perConn + rx + tx + 4096 + 1024 : null,
+    expectedMbufsPerStack:
+      conns !== null && perConn !== null && rx !== null && tx !== null ? conns * perConn + rx + tx + 4096 + 1024 : null,
   };
 }
 
@@ -126,7 +127,9 @@ export function gazellectlOccupancy(p: DpdkProcess, g: GazellectlReading): Map<s
     const id = byTid.get(s.tid);
     const free = s.counters.mbuf_pool_freecnt;
     if (id === undefined || free === undefined) continue;
-    const pool = p.mempools.find((m) => isMbufPool(m.name) && poolOwner(m.name) !== undefined && (poolOwner(m.name) as { stackId: number }).stackId === id);
+    const pool = p.mempools.find(
+      (m) => isMbufPool(m.name) && poolOwner(m.name) !== undefined && (poolOwner(m.name) as { stackId: number }).stackId === id,
+    );
     if (pool) out.set(pool.name, { inUse: pool.size - free, commonPoolAvail: null, cacheAvail: null, source: 'gazellectl' });
   }
   return out;
@@ -181,7 +184,9 @@ export function buildGazelleView(p: DpdkProcess, params: LstackParams, gazellect
   // No memzone list shows them, so without the preload their number is unknown, not 0.
   const preloaded = p.sources.some((s) => s.name === 'preload' && s.ok);
   const ringTotals = (): RingTotals =>
-    preloaded ? { count: 0, bytes: 0, entries: 0 } : { count: null, bytes: null, entries: null, why: 'rte_malloc rings are seen only with the preload (libgzmem.so)' };
+    preloaded
+      ? { count: 0, bytes: 0, entries: 0 }
+      : { count: null, bytes: null, entries: null, why: 'rte_malloc rings are seen only with the preload (libgzmem.so)' };
   const stackRings = new Map<number, RingTotals>();
   const sharedRings = ringTotals();
   for (const r of preloaded ? p.rings : []) {
@@ -237,7 +242,8 @@ export function buildGazelleView(p: DpdkProcess, params: LstackParams, gazellect
     }
   }
 
-  const sharedTotal = sharedPools.reduce((a, m) => a + m.bytes, 0) + sharedZones.reduce((a, z) => a + z.bytes, 0) + (sharedRings.bytes ?? 0);
+  const sharedTotal =
+    sharedPools.reduce((a, m) => a + m.bytes, 0) + sharedZones.reduce((a, z) => a + z.bytes, 0) + (sharedRings.bytes ?? 0);
   return {
     pid: p.pid,
     command: p.command,

@@ -26,7 +26,10 @@ export function createMetrics(source: MetricsSource): Metrics {
   const g = (name: string, help: string, labelNames: string[]) => new Gauge({ name, help, labelNames, registers: [registry] });
   const proc = ['prefix', 'pid'];
   const up = g('gzmem_process_up', '1 while the process answers; 0 at the one scrape after it exited, then it is dropped', proc);
-  const reserved = g('gzmem_process_hugepages_reserved_bytes', 'Hugepage bytes the kernel has mapped into the process', [...proc, 'command']);
+  const reserved = g('gzmem_process_hugepages_reserved_bytes', 'Hugepage bytes the kernel has mapped into the process', [
+    ...proc,
+    'command',
+  ]);
   const heap = g('gzmem_process_heap_bytes', 'Size of the DPDK malloc heaps', proc);
   const allocated = g('gzmem_process_heap_allocated_bytes', 'Bytes allocated from the DPDK heaps', proc);
   const inUse = g('gzmem_process_in_use_bytes', 'Allocated bytes less free mempool objects', proc);
@@ -42,7 +45,25 @@ export function createMetrics(source: MetricsSource): Metrics {
   const pagesFree = g('gzmem_hugepages_free_pages', 'Hugepages free', ['page_size_bytes', 'node']);
   const orphan = g('gzmem_orphaned_hugepage_bytes', 'Hugepage bytes held by files no live process maps', ['prefix']);
   const duration = g('gzmem_snapshot_duration_seconds', 'Time the last snapshot of the process took', proc);
-  const all = [up, reserved, heap, allocated, inUse, poolSize, poolInUse, poolBytes, stackTotal, stackUsed, stackFree, rings, ringEntries, pagesTotal, pagesFree, orphan, duration];
+  const all = [
+    up,
+    reserved,
+    heap,
+    allocated,
+    inUse,
+    poolSize,
+    poolInUse,
+    poolBytes,
+    stackTotal,
+    stackUsed,
+    stackFree,
+    rings,
+    ringEntries,
+    pagesTotal,
+    pagesFree,
+    orphan,
+    duration,
+  ];
 
   // Exited targets already reported with up 0; they come back in when they answer again.
   const reportedGone = new Set<string>();
@@ -66,7 +87,11 @@ export function createMetrics(source: MetricsSource): Metrics {
       }
       if (p.rings.length > 0) {
         set(rings, l, p.rings.length);
-        set(ringEntries, l, p.rings.reduce((a, r) => a + (r.count ?? 0), 0));
+        set(
+          ringEntries,
+          l,
+          p.rings.reduce((a, r) => a + (r.count ?? 0), 0),
+        );
       }
     }
     for (const v of s.lstack ?? []) {

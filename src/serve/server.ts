@@ -29,8 +29,14 @@ export interface GzmemServer {
 }
 
 const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml', '.png': 'image/png', '.json': 'application/json', '.ico': 'image/x-icon', '.map': 'application/json',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.json': 'application/json',
+  '.ico': 'image/x-icon',
+  '.map': 'application/json',
 };
 const SCOPES: Scope[] = ['process', 'stack', 'pool', 'machine'];
 /** Live dashboards at once; more get 503 rather than memory and a write per tick each. */
@@ -82,7 +88,9 @@ export function startServer(options: ServerOptions, port: number, host: string):
           res.end(kept);
           return;
         }
-        return json(res, 404, { error: 'no snapshot of that target (not seen since the server started, and none kept: record with --keep-snapshots)' });
+        return json(res, 404, {
+          error: 'no snapshot of that target (not seen since the server started, and none kept: record with --keep-snapshots)',
+        });
       }
       case '/api/series': {
         const key = url.searchParams.get('target');
@@ -91,7 +99,16 @@ export function startServer(options: ServerOptions, port: number, host: string):
         const to = intParam(url, 'to', now);
         const from = intParam(url, 'from', now - 300_000);
         const maxPoints = intParam(url, 'maxPoints', 1000);
-        if (!key || !scope || !SCOPES.includes(scope) || from === undefined || to === undefined || maxPoints === undefined || from > to || maxPoints < 1) {
+        if (
+          !key ||
+          !scope ||
+          !SCOPES.includes(scope) ||
+          from === undefined ||
+          to === undefined ||
+          maxPoints === undefined ||
+          from > to ||
+          maxPoints < 1
+        ) {
           return json(res, 400, { error: 'expected target, scope (process|stack|pool|machine), from and to (ms), maxPoints' });
         }
         const r = store.query({ key, scope, from, to, maxPoints: Math.min(maxPoints, 10000) });
@@ -99,7 +116,11 @@ export function startServer(options: ServerOptions, port: number, host: string):
         return json(res, 200, {
           resolution: r.resolution,
           ts: r.ts.map((t) => t / 1000),
-          series: r.series.map((s) => ({ ...s, label: scope === 'process' ? s.name.replace(/_bytes$/, '').replace(/_/g, ' ') : s.name, unit: scope === 'pool' ? 'objects' : 'bytes' })),
+          series: r.series.map((s) => ({
+            ...s,
+            label: scope === 'process' ? s.name.replace(/_bytes$/, '').replace(/_/g, ' ') : s.name,
+            unit: scope === 'pool' ? 'objects' : 'bytes',
+          })),
           peaks: r.peaks.map((p) => ({ ...p, ts: p.ts / 1000 })),
         });
       }

@@ -80,7 +80,8 @@ function migrate(db: Database.Database): void {
   const row = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined;
   const current = row ? Number(row.value) : 0;
   const latest = MIGRATIONS.at(-1)!.version;
-  if (current > latest) throw new GzmemError(`database schema version ${current} is newer than this gzmem (${latest})`, ExitCode.unsupported);
+  if (current > latest)
+    throw new GzmemError(`database schema version ${current} is newer than this gzmem (${latest})`, ExitCode.unsupported);
   for (const m of MIGRATIONS.filter((x) => x.version > current)) {
     db.transaction(() => {
       db.exec(m.sql);
@@ -89,7 +90,10 @@ function migrate(db: Database.Database): void {
   }
 }
 
-export function openStore(path: string, retention: Retention = { rawMs: RAW_RETENTION_MS, minuteMs: MINUTE_RETENTION_MS, hourMs: HOUR_RETENTION_MS }): Store {
+export function openStore(
+  path: string,
+  retention: Retention = { rawMs: RAW_RETENTION_MS, minuteMs: MINUTE_RETENTION_MS, hourMs: HOUR_RETENTION_MS },
+): Store {
   let db: Database.Database;
   try {
     db = new Database(path);
@@ -162,16 +166,20 @@ export function openStore(path: string, retention: Retention = { rawMs: RAW_RETE
   const rollup = (from: string, to: string, bucket: number, since: number, until: number) => {
     // Whole buckets only: [since, until) is aligned by the caller.
     const src = from === 'raw' ? 'value' : 'avg';
-    db.prepare(`
+    db.prepare(
+      `
       INSERT OR REPLACE INTO ${to} (series_id, ts, min, avg, max, n)
       SELECT series_id, (ts / ${bucket}) * ${bucket},
              min(${from === 'raw' ? 'value' : 'min'}), avg(${src}), max(${from === 'raw' ? 'value' : 'max'}),
              ${from === 'raw' ? 'count(value)' : 'sum(n)'}
-      FROM ${from} WHERE ts >= ? AND ts < ? GROUP BY series_id, ts / ${bucket}`).run(since, until);
+      FROM ${from} WHERE ts >= ? AND ts < ? GROUP BY series_id, ts / ${bucket}`,
+    ).run(since, until);
   };
 
-  const lastRolled = (tier: string): number => Number((db.prepare('SELECT value FROM meta WHERE key = ?').get(`rolled_${tier}`) as { value: string } | undefined)?.value ?? 0);
-  const setRolled = (tier: string, ts: number) => db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(`rolled_${tier}`, String(ts));
+  const lastRolled = (tier: string): number =>
+    Number((db.prepare('SELECT value FROM meta WHERE key = ?').get(`rolled_${tier}`) as { value: string } | undefined)?.value ?? 0);
+  const setRolled = (tier: string, ts: number) =>
+    db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(`rolled_${tier}`, String(ts));
 
   const maintain = db.transaction((now: number) => {
     const minuteEnd = Math.floor(now / MINUTE) * MINUTE;
@@ -196,20 +204,33 @@ export function openStore(path: string, retention: Retention = { rawMs: RAW_RETE
     const t = targetId.get(q.key) as { id: number } | undefined;
     const span = Math.max(1, q.to - q.from);
     const oldest = (tier: string): number | null =>
-      t ? ((db.prepare(`SELECT min(ts) AS m FROM ${tier} WHERE series_id IN (SELECT id FROM series WHERE target_id = ?)`).get(t.id) as { m: number | null }).m) : null;
+      t
+        ? (
+            db.prepare(`SELECT min(ts) AS m FROM ${tier} WHERE series_id IN (SELECT id FROM series WHERE target_id = ?)`).get(t.id) as {
+              m: number | null;
+            }
+          ).m
+        : null;
     const [rawOldest, minuteOldest, hourOldest] = [oldest('raw'), oldest('minute'), oldest('hour')];
     // The finest tier that holds the start of the range (or of the history, if that is later).
     const start = Math.max(q.from, Math.min(...[rawOldest, minuteOldest, hourOldest].filter((x): x is number => x !== null), Infinity));
     const resolution: SeriesResult['resolution'] =
-      rawOldest !== null && rawOldest <= start ? 'raw' : minuteOldest !== null && minuteOldest <= start ? 'minute' : hourOldest !== null ? 'hour' : 'raw';
+      rawOldest !== null && rawOldest <= start
+        ? 'raw'
+        : minuteOldest !== null && minuteOldest <= start
+          ? 'minute'
+          : hourOldest !== null
+            ? 'hour'
+            : 'raw';
     const tierStep = resolution === 'raw' ? 1 : resolution === 'minute' ? MINUTE : HOUR;
     const bucket = Math.max(tierStep, Math.ceil(span / Math.max(1, q.maxPoints) / tierStep) * tierStep);
     if (!t) return { resolution, ts: [], series: [], peaks: [] };
-    const rows = (resolution === 'raw'
-      ? db.prepare(`SELECT s.name, (r.ts / CAST(? AS INTEGER)) * CAST(? AS INTEGER) AS b, avg(r.value) AS v, max(r.value) AS hi, count(*) AS n
+    const rows = (
+      resolution === 'raw'
+        ? db.prepare(`SELECT s.name, (r.ts / CAST(? AS INTEGER)) * CAST(? AS INTEGER) AS b, avg(r.value) AS v, max(r.value) AS hi, count(*) AS n
                     FROM raw r JOIN series s ON s.id = r.series_id
                     WHERE s.target_id = ? AND s.scope = ? AND r.ts >= ? AND r.ts <= ? GROUP BY s.name, b ORDER BY b`)
-      : db.prepare(`SELECT s.name, (r.ts / CAST(? AS INTEGER)) * CAST(? AS INTEGER) AS b, sum(r.avg * r.n) / nullif(sum(r.n), 0) AS v, max(r.max) AS hi, sum(r.n) AS n
+        : db.prepare(`SELECT s.name, (r.ts / CAST(? AS INTEGER)) * CAST(? AS INTEGER) AS b, sum(r.avg * r.n) / nullif(sum(r.n), 0) AS v, max(r.max) AS hi, sum(r.n) AS n
                     FROM ${resolution} r JOIN series s ON s.id = r.series_id
                     WHERE s.target_id = ? AND s.scope = ? AND r.ts >= ? AND r.ts <= ? GROUP BY s.name, b ORDER BY b`)
     ).all(bucket, bucket, t.id, q.scope, q.from, q.to) as { name: string; b: number; v: number | null; hi: number | null }[];
@@ -237,14 +258,36 @@ export function openStore(path: string, retention: Retention = { rawMs: RAW_RETE
     record: (ts, samples, maxSilenceMs = Infinity) => record(ts, samples, maxSilenceMs),
     markGone: (ts, keys, reason) => markGone(ts, keys, reason),
     targets: () =>
-      (allTargets.all() as { key: string; pid: number | null; command: string | null; alive: number; first_seen: number; last_seen: number }[]).map((r) => ({
-        key: r.key, pid: r.pid, command: r.command, alive: r.alive === 1, firstSeen: r.first_seen, lastSeen: r.last_seen,
+      (
+        allTargets.all() as {
+          key: string;
+          pid: number | null;
+          command: string | null;
+          alive: number;
+          first_seen: number;
+          last_seen: number;
+        }[]
+      ).map((r) => ({
+        key: r.key,
+        pid: r.pid,
+        command: r.command,
+        alive: r.alive === 1,
+        firstSeen: r.first_seen,
+        lastSeen: r.last_seen,
       })),
     gaps: (key) =>
-      (db.prepare('SELECT g.start_ts AS start, g.end_ts AS end, g.reason FROM gaps g JOIN targets t ON t.id = g.target_id WHERE t.key = ? ORDER BY g.start_ts').all(key) as { start: number; end: number | null; reason: string }[]),
+      db
+        .prepare(
+          'SELECT g.start_ts AS start, g.end_ts AS end, g.reason FROM gaps g JOIN targets t ON t.id = g.target_id WHERE t.key = ? ORDER BY g.start_ts',
+        )
+        .all(key) as { start: number; end: number | null; reason: string }[],
     query,
     latestSnapshot: (key) =>
-      (db.prepare('SELECT s.json FROM snapshots s JOIN targets t ON t.id = s.target_id WHERE t.key = ? ORDER BY s.ts DESC LIMIT 1').get(key) as { json: string } | undefined)?.json,
+      (
+        db
+          .prepare('SELECT s.json FROM snapshots s JOIN targets t ON t.id = s.target_id WHERE t.key = ? ORDER BY s.ts DESC LIMIT 1')
+          .get(key) as { json: string } | undefined
+      )?.json,
     maintain: (now) => maintain(now),
     counts: () => ({
       raw: (db.prepare('SELECT count(*) AS n FROM raw').get() as { n: number }).n,

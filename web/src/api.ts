@@ -73,8 +73,21 @@ export function fetchSnapshot(target: string, signal?: AbortSignal): Promise<Sna
   return get<Snapshot>(`api/snapshot?target=${encodeURIComponent(target)}`, signal);
 }
 
-export function fetchSeries(target: string, scope: Scope, fromMs: number, toMs: number, maxPoints: number, signal?: AbortSignal): Promise<SeriesReply> {
-  const q = new URLSearchParams({ target, scope, from: String(Math.floor(fromMs)), to: String(Math.ceil(toMs)), maxPoints: String(Math.max(2, Math.round(maxPoints))) });
+export function fetchSeries(
+  target: string,
+  scope: Scope,
+  fromMs: number,
+  toMs: number,
+  maxPoints: number,
+  signal?: AbortSignal,
+): Promise<SeriesReply> {
+  const q = new URLSearchParams({
+    target,
+    scope,
+    from: String(Math.floor(fromMs)),
+    to: String(Math.ceil(toMs)),
+    maxPoints: String(Math.max(2, Math.round(maxPoints))),
+  });
   return get<SeriesReply>(`api/series?${q}`, signal);
 }
 

@@ -39,7 +39,30 @@ export function seriesColor(name: string, index: number): string {
 
 export const CHART_HEIGHT = 220;
 /** Time-axis tick steps in seconds: never below one second, the recorder's finest interval shown. */
-const TIME_INCRS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 2 * 86400, 7 * 86400, 14 * 86400, 30 * 86400];
+const TIME_INCRS = [
+  1,
+  2,
+  5,
+  10,
+  15,
+  30,
+  60,
+  120,
+  300,
+  600,
+  900,
+  1800,
+  3600,
+  7200,
+  10800,
+  21600,
+  43200,
+  86400,
+  2 * 86400,
+  7 * 86400,
+  14 * 86400,
+  30 * 86400,
+];
 export const SYNC_KEY = 'gzmem';
 
 /** Static uPlot options of one panel for a given set of series and width (no data, no state). */
@@ -69,10 +92,30 @@ export function panelOptions(spec: PanelSpec, series: SeriesMeta[], width: numbe
       })),
     ],
     axes: [
-      { stroke: '#555', space: 70, incrs: TIME_INCRS, values: (_u, splits, _i, _space, incr) => timeTicks(splits, incr), grid: { stroke: '#eee' }, ticks: { stroke: '#ddd' } },
+      {
+        stroke: '#555',
+        space: 70,
+        incrs: TIME_INCRS,
+        values: (_u, splits, _i, _space, incr) => timeTicks(splits, incr),
+        grid: { stroke: '#eee' },
+        ticks: { stroke: '#ddd' },
+      },
       spec.unit === 'bytes'
-        ? { stroke: '#555', size: 72, incrs: BYTE_INCRS, values: (_u, splits) => splits.map(bytesTick), grid: { stroke: '#eee' }, ticks: { stroke: '#ddd' } }
-        : { stroke: '#555', size: 72, values: (_u, splits) => splits.map((v) => count(v)), grid: { stroke: '#eee' }, ticks: { stroke: '#ddd' } },
+        ? {
+            stroke: '#555',
+            size: 72,
+            incrs: BYTE_INCRS,
+            values: (_u, splits) => splits.map(bytesTick),
+            grid: { stroke: '#eee' },
+            ticks: { stroke: '#ddd' },
+          }
+        : {
+            stroke: '#555',
+            size: 72,
+            values: (_u, splits) => splits.map((v) => count(v)),
+            grid: { stroke: '#eee' },
+            ticks: { stroke: '#ddd' },
+          },
     ],
   };
 }
@@ -80,7 +123,10 @@ export function panelOptions(spec: PanelSpec, series: SeriesMeta[], width: numbe
 /** Items in the panel's order: the names in `order` first, then the others as they came. */
 export function orderByName<T extends { name: string }>(items: readonly T[], order: readonly string[] = []): T[] {
   const rank = (name: string) => (order.includes(name) ? order.indexOf(name) : order.length);
-  return items.map((s, i) => ({ s, i })).sort((a, b) => rank(a.s.name) - rank(b.s.name) || a.i - b.i).map((x) => x.s);
+  return items
+    .map((s, i) => ({ s, i }))
+    .sort((a, b) => rank(a.s.name) - rank(b.s.name) || a.i - b.i)
+    .map((x) => x.s);
 }
 
 /** "in_use_bytes" → "in use": a legend for a series the server has not labelled yet. */
@@ -97,7 +143,13 @@ export function seriesColumns(ts: number[], series: SeriesReply['series']): Colu
  * Appends one sample to `data` (series in `names` order; a name missing from `record` is a gap) and
  * drops what is older than `windowSec` before it. Returns new columns; `data` is not changed.
  */
-export function appendColumns(data: Columns, names: string[], ts: number, record: Record<string, number | null>, windowSec: number): Columns {
+export function appendColumns(
+  data: Columns,
+  names: string[],
+  ts: number,
+  record: Record<string, number | null>,
+  windowSec: number,
+): Columns {
   const [xs, ...ys] = data;
   if (xs.length > 0 && ts <= xs[xs.length - 1]!) return data; // a repeat or out of order: keep the newest
   let from = 0;
@@ -211,7 +263,18 @@ export function createPanel(el: HTMLElement, spec: PanelSpec, widthOf: () => num
   };
 
   const build = () => {
-    plot = new uPlot(panelOptions(spec, metas, widthOf(), [peaksPlugin(() => names, () => peaks, spec.unit), counters]), data as uPlot.AlignedData, host);
+    plot = new uPlot(
+      panelOptions(spec, metas, widthOf(), [
+        peaksPlugin(
+          () => names,
+          () => peaks,
+          spec.unit,
+        ),
+        counters,
+      ]),
+      data as uPlot.AlignedData,
+      host,
+    );
   };
 
   const render = (keepZoom: boolean) => {

@@ -2,7 +2,19 @@
 
 import 'uplot/dist/uPlot.min.css';
 import '../style.css';
-import { fetchSeries, fetchSnapshot, fetchTargets, subscribe, type Mempool, type Ring, type Sample, type Scope, type Snapshot, type StackView, type Target } from './api.js';
+import {
+  fetchSeries,
+  fetchSnapshot,
+  fetchTargets,
+  subscribe,
+  type Mempool,
+  type Ring,
+  type Sample,
+  type Scope,
+  type Snapshot,
+  type StackView,
+  type Target,
+} from './api.js';
 import { createPanel, type Panel } from './charts.js';
 import { DASH, bytes, count, pct, percent, ratio, span, time } from './format.js';
 import { createTable, type Column } from './tables.js';
@@ -180,26 +192,79 @@ const stackColumns: Column<StackView>[] = [
   { key: 'used', label: 'used', value: (s) => s.usedBytes, text: (s) => bytes(s.usedBytes), numeric: true },
   { key: 'free', label: 'free', value: (s) => s.freeBytes, text: (s) => bytes(s.freeBytes), numeric: true },
   { key: 'usage', label: 'usage', value: (s) => s.usage, text: (s) => pct(s.usage), bar: (s) => s.usage, numeric: true },
-  { key: 'mbufs', label: 'mbufs in use / total', value: (s) => s.mbufsInUse, text: (s) => `${count(s.mbufsInUse)} / ${count(s.mbufs)}`, numeric: true },
-  { key: 'rings', label: 'rings', value: (s) => s.rings.count, text: (s) => count(s.rings.count), numeric: true, title: "rte_malloc'd rings the stack thread made (per-connection rings)" },
-  { key: 'ringEntries', label: 'in rings', value: (s) => s.rings.entries, text: (s) => count(s.rings.entries), numeric: true, title: 'entries those rings hold now' },
+  {
+    key: 'mbufs',
+    label: 'mbufs in use / total',
+    value: (s) => s.mbufsInUse,
+    text: (s) => `${count(s.mbufsInUse)} / ${count(s.mbufs)}`,
+    numeric: true,
+  },
+  {
+    key: 'rings',
+    label: 'rings',
+    value: (s) => s.rings.count,
+    text: (s) => count(s.rings.count),
+    numeric: true,
+    title: "rte_malloc'd rings the stack thread made (per-connection rings)",
+  },
+  {
+    key: 'ringEntries',
+    label: 'in rings',
+    value: (s) => s.rings.entries,
+    text: (s) => count(s.rings.entries),
+    numeric: true,
+    title: 'entries those rings hold now',
+  },
 ];
 
 const poolColumns: Column<Mempool>[] = [
   { key: 'name', label: 'name', value: (m) => m.name },
   { key: 'size', label: 'objects', value: (m) => m.size, text: (m) => count(m.size), numeric: true },
   { key: 'inUse', label: 'in use', value: (m) => m.occupancy?.inUse ?? null, text: (m) => count(m.occupancy?.inUse), numeric: true },
-  { key: 'use', label: 'use %', value: (m) => ratio(m.occupancy?.inUse, m.size), text: (m) => percent(m.occupancy?.inUse, m.size), bar: (m) => ratio(m.occupancy?.inUse, m.size), numeric: true },
-  { key: 'objectBytes', label: 'object size', value: (m) => m.objectBytes, text: (m) => bytes(m.objectBytes), numeric: true, title: 'header + element + trailer' },
-  { key: 'bytes', label: 'bytes', value: (m) => m.memzoneBytes, text: (m) => bytes(m.memzoneBytes), numeric: true, title: "the pool's memzones" },
-  { key: 'source', label: 'source', value: (m) => m.occupancy?.source ?? null, text: (m) => m.occupancy?.source ?? `${DASH} (capacity only)` },
+  {
+    key: 'use',
+    label: 'use %',
+    value: (m) => ratio(m.occupancy?.inUse, m.size),
+    text: (m) => percent(m.occupancy?.inUse, m.size),
+    bar: (m) => ratio(m.occupancy?.inUse, m.size),
+    numeric: true,
+  },
+  {
+    key: 'objectBytes',
+    label: 'object size',
+    value: (m) => m.objectBytes,
+    text: (m) => bytes(m.objectBytes),
+    numeric: true,
+    title: 'header + element + trailer',
+  },
+  {
+    key: 'bytes',
+    label: 'bytes',
+    value: (m) => m.memzoneBytes,
+    text: (m) => bytes(m.memzoneBytes),
+    numeric: true,
+    title: "the pool's memzones",
+  },
+  {
+    key: 'source',
+    label: 'source',
+    value: (m) => m.occupancy?.source ?? null,
+    text: (m) => m.occupancy?.source ?? `${DASH} (capacity only)`,
+  },
 ];
 
 const ringColumns: Column<Ring>[] = [
   { key: 'name', label: 'name', value: (r) => r.name },
   { key: 'count', label: 'count', value: (r) => r.count, text: (r) => count(r.count), numeric: true },
   { key: 'capacity', label: 'capacity', value: (r) => r.capacity, text: (r) => count(r.capacity), numeric: true },
-  { key: 'use', label: 'use %', value: (r) => ratio(r.count, r.capacity), text: (r) => percent(r.count, r.capacity), bar: (r) => ratio(r.count, r.capacity), numeric: true },
+  {
+    key: 'use',
+    label: 'use %',
+    value: (r) => ratio(r.count, r.capacity),
+    text: (r) => percent(r.count, r.capacity),
+    bar: (r) => ratio(r.count, r.capacity),
+    numeric: true,
+  },
   { key: 'bytes', label: 'bytes', value: (r) => r.bytes, text: (r) => bytes(r.bytes), numeric: true },
   { key: 'tid', label: 'creator tid', value: (r) => r.creatorTid, numeric: true },
 ];
@@ -210,8 +275,22 @@ const sizeColumns: Column<SizeRow>[] = [
   { key: 'page', label: 'page size', value: (h) => h.pageBytes, text: (h) => bytes(h.pageBytes), numeric: true },
   { key: 'total', label: 'pages', value: (h) => h.total, text: (h) => count(h.total), numeric: true },
   { key: 'free', label: 'free', value: (h) => h.free, text: (h) => count(h.free), numeric: true },
-  { key: 'used', label: 'used', value: (h) => h.total - h.free, text: (h) => `${count(h.total - h.free)} (${percent(h.total - h.free, h.total)})`, bar: (h) => ratio(h.total - h.free, h.total), numeric: true },
-  { key: 'reserved', label: 'reserved', value: (h) => h.reserved, text: (h) => count(h.reserved), numeric: true, title: 'promised to a mapping, not yet faulted in' },
+  {
+    key: 'used',
+    label: 'used',
+    value: (h) => h.total - h.free,
+    text: (h) => `${count(h.total - h.free)} (${percent(h.total - h.free, h.total)})`,
+    bar: (h) => ratio(h.total - h.free, h.total),
+    numeric: true,
+  },
+  {
+    key: 'reserved',
+    label: 'reserved',
+    value: (h) => h.reserved,
+    text: (h) => count(h.reserved),
+    numeric: true,
+    title: 'promised to a mapping, not yet faulted in',
+  },
   { key: 'surplus', label: 'surplus', value: (h) => h.surplus, text: (h) => count(h.surplus), numeric: true },
   { key: 'totalBytes', label: 'total', value: (h) => h.totalBytes, text: (h) => bytes(h.totalBytes), numeric: true },
   { key: 'freeBytes', label: 'free bytes', value: (h) => h.freeBytes, text: (h) => bytes(h.freeBytes), numeric: true },
@@ -221,7 +300,14 @@ const nodeColumns: Column<NodeRow>[] = [
   { key: 'page', label: 'page size', value: (h) => h.pageBytes, text: (h) => bytes(h.pageBytes), numeric: true },
   { key: 'total', label: 'pages', value: (h) => h.total, text: (h) => count(h.total), numeric: true },
   { key: 'free', label: 'free', value: (h) => h.free, text: (h) => count(h.free), numeric: true },
-  { key: 'used', label: 'used', value: (h) => h.total - h.free, text: (h) => `${count(h.total - h.free)} (${percent(h.total - h.free, h.total)})`, bar: (h) => ratio(h.total - h.free, h.total), numeric: true },
+  {
+    key: 'used',
+    label: 'used',
+    value: (h) => h.total - h.free,
+    text: (h) => `${count(h.total - h.free)} (${percent(h.total - h.free, h.total)})`,
+    bar: (h) => ratio(h.total - h.free, h.total),
+    numeric: true,
+  },
   { key: 'totalBytes', label: 'total', value: (h) => h.totalBytes, text: (h) => bytes(h.totalBytes), numeric: true },
 ];
 type OrphanRow = NonNullable<Snapshot['orphans']>[number];
@@ -235,8 +321,18 @@ const orphanColumns: Column<OrphanRow>[] = [
 
 const tables = {
   stacks: createTable($('stacks'), stackColumns, { noun: 'stacks', sort: { key: 'name', desc: false }, empty: '' }),
-  pools: createTable($('pools'), poolColumns, { noun: 'pools', limit: ROW_LIMIT, sort: { key: 'bytes', desc: true }, empty: 'No mempools.' }),
-  rings: createTable($('rings'), ringColumns, { noun: 'rings', limit: ROW_LIMIT, sort: { key: 'count', desc: true }, empty: 'No rings listed (the preload library or attach mode lists them).' }),
+  pools: createTable($('pools'), poolColumns, {
+    noun: 'pools',
+    limit: ROW_LIMIT,
+    sort: { key: 'bytes', desc: true },
+    empty: 'No mempools.',
+  }),
+  rings: createTable($('rings'), ringColumns, {
+    noun: 'rings',
+    limit: ROW_LIMIT,
+    sort: { key: 'count', desc: true },
+    empty: 'No rings listed (the preload library or attach mode lists them).',
+  }),
   sizes: createTable($('hp-sizes'), sizeColumns, { noun: 'page sizes', sort: { key: 'page', desc: false }, empty: 'No hugepage sizes.' }),
   nodes: createTable($('hp-nodes'), nodeColumns, { noun: 'nodes', sort: { key: 'node', desc: false }, empty: 'No NUMA nodes reported.' }),
 };
@@ -250,7 +346,10 @@ function renderSnapshot(s: Snapshot): void {
   const view = s.lstack?.[0];
   const stacks = view?.stacks ?? [];
   $('stacks-card').classList.toggle('not-gazelle', stacks.length === 0);
-  tables.stacks.update(stacks, `Not a gazelle process: no gazellelstackNN threads${view?.notes.length ? ` (${view.notes.join('; ')})` : ''}.`);
+  tables.stacks.update(
+    stacks,
+    `Not a gazelle process: no gazellelstackNN threads${view?.notes.length ? ` (${view.notes.join('; ')})` : ''}.`,
+  );
   tables.pools.update(p?.mempools ?? []);
   tables.rings.update(p?.rings ?? []);
   tables.sizes.update(s.hugepages.sizes);
@@ -301,7 +400,17 @@ async function loadSnapshot(): Promise<void> {
 
 const chartWidth = () => Math.max(300, $('history').clientWidth - 32);
 const panels: Record<Scope, Panel> = {
-  process: createPanel($('panel-process'), { id: 'process', title: 'Process: reserved, heap, allocated, in use', unit: 'bytes', order: LEVELS.map((l) => l.sample), legend: 'label' }, chartWidth),
+  process: createPanel(
+    $('panel-process'),
+    {
+      id: 'process',
+      title: 'Process: reserved, heap, allocated, in use',
+      unit: 'bytes',
+      order: LEVELS.map((l) => l.sample),
+      legend: 'label',
+    },
+    chartWidth,
+  ),
   stack: createPanel($('panel-stack'), { id: 'stack', title: 'In use per gazelle stack', unit: 'bytes', legend: 'name' }, chartWidth),
   pool: createPanel($('panel-pool'), { id: 'pool', title: 'Objects in use per mempool', unit: 'objects', legend: 'name' }, chartWidth),
 };

@@ -28,7 +28,8 @@ export function sortRows<R>(rows: readonly R[], column: Column<R>, desc: boolean
     .map((r, i) => ({ r, i, v: column.value(r) }))
     .sort((a, b) => {
       if (a.v === null || b.v === null) return a.v === b.v ? a.i - b.i : a.v === null ? 1 : -1;
-      const c = typeof a.v === 'number' && typeof b.v === 'number' ? a.v - b.v : String(a.v).localeCompare(String(b.v), 'en', { numeric: true });
+      const c =
+        typeof a.v === 'number' && typeof b.v === 'number' ? a.v - b.v : String(a.v).localeCompare(String(b.v), 'en', { numeric: true });
       return c !== 0 ? c * dir : a.i - b.i;
     })
     .map((x) => x.r);
@@ -112,7 +113,11 @@ export function createTable<R>(host: HTMLElement, columns: Column<R>[], options:
     scroller.hidden = rows.length === 0;
     const hidden = sorted.length - shown.length;
     note.textContent =
-      rows.length === 0 ? emptyText : hidden > 0 ? `Showing the first ${shown.length.toLocaleString('en-US')} of ${sorted.length.toLocaleString('en-US')} ${options.noun}; ${hidden.toLocaleString('en-US')} more not shown (sort to see others).` : '';
+      rows.length === 0
+        ? emptyText
+        : hidden > 0
+          ? `Showing the first ${shown.length.toLocaleString('en-US')} of ${sorted.length.toLocaleString('en-US')} ${options.noun}; ${hidden.toLocaleString('en-US')} more not shown (sort to see others).`
+          : '';
     note.hidden = note.textContent === '';
   };
 
