@@ -23,6 +23,7 @@ native:
 test: setup-tests
 	npx tsc -p tsconfig.check.json
 	npx prettier --check --log-level warn "src/**/*.ts" "web/src/**/*.ts"
+	npx knip --no-progress
 	bash scripts/run-tests.sh
 
 unit:

@@ -13,8 +13,6 @@ export const ExitCode = {
   interrupted: 130,
 } as const;
 
-export type ExitCodeName = keyof typeof ExitCode;
-
 export class GzmemError extends Error {
   readonly exitCode: number;
   constructor(message: string, exitCode: number) {

@@ -28,14 +28,6 @@ export async function readOptional(path: string, cap = DEFAULT_CAP): Promise<str
   }
 }
 
-export async function listDir(path: string): Promise<string[]> {
-  try {
-    return readdirSync(path);
-  } catch (err) {
-    throw fsError(err, path);
-  }
-}
-
 export async function listDirOptional(path: string): Promise<string[]> {
   try {
     return readdirSync(path);
