@@ -2,10 +2,35 @@
 // functions with the most self time, and the CPU per sample. gzload 2 stacks x 1,500 connections
 // with the preload by default; --idle for an idle 1-stack gzload.
 //   node --import tsx bench/profile.ts [samples] [--idle]
+import { readFileSync, readdirSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { liveHost } from '../src/collect/host.js';
 import { machineSnapshot, readTarget } from '../src/gather/processes.js';
 import { PRELOAD, startGzload, stop } from '../test/helpers/dpdk.js';
+
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+const ticksOf = (stat: string) => {
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]);
+};
+
+/**
+ * CPU ticks the target spent serving telemetry: the whole process (its stat counts threads that
+ * ended too, such as the one that served each of our connections) less its other live threads.
+ */
+function telemetryTicks(pid: number): number {
+  let others = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      if (/telemet/.test(readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8'))) continue;
+      others += ticksOf(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
+    } catch {
+      // a thread that ended meanwhile
+    }
+  }
+  return ticksOf(readFileSync(`/proc/${pid}/stat`, 'utf8')) - others;
+}
 
 const samples = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 200);
 const idle = process.argv.includes('--idle');
@@ -21,6 +46,7 @@ try {
   for (let i = 0; i < 20; i++) await readTarget(host, String(gz.pid), { mappings, attachBesidePreload: false }); // warm
   await session.post('Profiler.enable');
   await session.post('Profiler.start');
+  const target0 = telemetryTicks(gz.pid);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let rings = 0;
@@ -32,6 +58,7 @@ try {
   }
   const wall = (performance.now() - t0) / samples;
   const cpu = process.cpuUsage(cpu0);
+  const targetMs = ((telemetryTicks(gz.pid) - target0) * 1000) / CLOCK_TICKS / samples;
   const { profile } = await session.post('Profiler.stop');
   const self = new Map<string, number>();
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -48,7 +75,7 @@ try {
     self.set(key, (self.get(key) ?? 0) + (dt[i] ?? 0));
   });
   const total = [...self.values()].reduce((a, b) => a + b, 0);
-  console.log(`${idle ? 'idle gzload' : 'gzload 2 stacks x 1,500 connections'}, preload, ${rings} rings: ${samples} samples, wall ${wall.toFixed(2)} ms, gzmem CPU ${((cpu.user + cpu.system) / 1000 / samples).toFixed(2)} ms per sample`);
+  console.log(`${idle ? 'idle gzload' : 'gzload 2 stacks x 1,500 connections'}, preload, ${rings} rings: ${samples} samples, wall ${wall.toFixed(2)} ms, gzmem CPU ${((cpu.user + cpu.system) / 1000 / samples).toFixed(2)} ms per sample, the target's telemetry threads ${targetMs.toFixed(2)} ms per sample`);
   for (const [k, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`  ${((us / total) * 100).toFixed(1).padStart(5)}%  ${(us / samples / 1000).toFixed(3)} ms  ${k}`);
 } finally {
   session.disconnect();

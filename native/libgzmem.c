@@ -427,20 +427,26 @@ gzm_ring_read(const struct gzm_ring_ent *e, struct gzm_ring_snap *sn)
 	return 0;
 }
 
-typedef void (*gzm_ring_visit_t)(const struct gzm_ring_snap *sn, void *arg);
+/* Takes one ring; false when it does not fit and the walk stops before it. */
+typedef bool (*gzm_ring_visit_t)(const struct gzm_ring_snap *sn, void *arg);
+
+/* Registry slots from which the walk of a page goes on: UINT32_MAX when it reached the end. */
+#define GZM_SCAN_END UINT32_MAX
 
 /*
- * Calls visit for every live ring that passes validation, in registry
- * order; returns how many. Entries whose memory no longer holds their ring
- * are dropped. Locks are taken per chunk: mem read lock first, then g_lock,
- * the order every path keeps.
+ * Calls visit for every live ring that passes validation, in registry order from slot `from`, until
+ * visit declines one; returns how many it took and sets *next to the slot it stopped at. A page
+ * therefore costs its own rings, not a walk of the whole registry. Entries whose memory no longer
+ * holds their ring are dropped. Locks are taken per chunk (mem read lock first, then g_lock, the
+ * order every path keeps), so rte_ring_init on a stack thread never waits for more than a chunk.
  */
 static uint32_t
-gzm_rings_scan(gzm_ring_visit_t visit, void *arg)
+gzm_rings_scan(uint32_t from, gzm_ring_visit_t visit, void *arg, uint32_t *next)
 {
 	struct gzm_ring_snap sn;
-	uint32_t i = 0, end, hw, valid = 0, stale = 0;
+	uint32_t i = from, end, hw, valid = 0, stale = 0;
 	uint32_t slot;
+	bool stop = false;
 	int rc;
 
 	do {
@@ -458,15 +464,34 @@ gzm_rings_scan(gzm_ring_visit_t visit, void *arg)
 					gzm_reg_remove_slot(slot);
 				continue;
 			}
+			if (!visit(&sn, arg)) {
+				stop = true;
+				break;
+			}
 			valid++;
-			if (visit != NULL)
-				visit(&sn, arg);
 		}
 		rte_spinlock_unlock(&g_lock);
 		rte_mcfg_mem_read_unlock();
-	} while (i < hw);
-	__atomic_store_n(&g_stale, stale, __ATOMIC_RELAXED);
+	} while (!stop && i < hw);
+	/* stale counts a whole pass: it starts again with the first page */
+	if (from == 0)
+		__atomic_store_n(&g_stale, stale, __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_add(&g_stale, stale, __ATOMIC_RELAXED);
+	*next = stop ? i : GZM_SCAN_END;
 	return valid;
+}
+
+/* Rings registered now (validated only when listed). */
+static uint32_t
+gzm_rings_registered(void)
+{
+	uint32_t n;
+
+	rte_spinlock_lock(&g_lock);
+	n = g_reg_hw - g_nb_free;
+	rte_spinlock_unlock(&g_lock);
+	return n;
 }
 
 /* ---- JSON size estimates (DPDK 22.11 escaping) ---- */
@@ -808,7 +833,7 @@ struct gzm_rg_page {
 	struct gzm_page_cursor c;	/* over valid rings */
 };
 
-static void
+static bool
 gzm_rg_page_visit(const struct gzm_ring_snap *sn, void *arg)
 {
 	struct gzm_rg_page *pg = arg;
@@ -816,38 +841,45 @@ gzm_rg_page_visit(const struct gzm_ring_snap *sn, void *arg)
 	char addr[GZM_ADDR_LEN];
 	uint32_t cost;
 
-	if (pg->c.index++ < pg->c.start || pg->c.full)
-		return;
+	if (pg->c.full)
+		return false;
 	gzm_printable(name, sizeof(name), sn->name);
 	snprintf(addr, sizeof(addr), "0x%" PRIxPTR, (uintptr_t)sn->ring);
 	cost = gzm_json_str_len(name) + gzm_json_u64_len(sn->capacity) +
 		gzm_json_u64_len(sn->count) + gzm_json_u64_len((uint64_t)sn->tid) +
 		gzm_json_u64_len(sn->flags) + gzm_json_str_len(addr);
 	if (!gzm_page_take(&pg->c, cost, GZM_RING_PAGE))
-		return;
+		return false;
 	rte_tel_data_add_array_string(pg->arr[GZM_RG_NAME], name);
 	gzm_array_u64(pg->arr[GZM_RG_CAPACITY], sn->capacity);
 	gzm_array_u64(pg->arr[GZM_RG_COUNT], sn->count);
 	gzm_array_u64(pg->arr[GZM_RG_TID], (uint64_t)sn->tid);
 	gzm_array_u64(pg->arr[GZM_RG_FLAGS], sn->flags);
 	rte_tel_data_add_array_string(pg->arr[GZM_RG_ADDR], addr);
+	return true;
 }
 
+/*
+ * /gzmem/rings,<slot>: a page of rings from registry slot <slot> on; "next" is the slot the next
+ * page starts at (-1 after the last), "total" the rings registered now.
+ */
 static int
 gzm_cmd_rings(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
 {
 	struct gzm_rg_page pg;
-	uint32_t total;
+	uint32_t next;
 
 	memset(&pg, 0, sizeof(pg));
 	if (gzm_parse_start(params, &pg.c.start) < 0)
 		return -EINVAL;
 	if (gzm_tel_alloc_arrays(pg.arr, gzm_rg_types, GZM_RG_NB) < 0)
 		return -ENOMEM;
-	total = gzm_rings_scan(gzm_rg_page_visit, &pg);
+	gzm_rings_scan(pg.c.start, gzm_rg_page_visit, &pg, &next);
 
 	rte_tel_data_start_dict(d);
-	gzm_tel_page_header(d, total, pg.c.start, pg.c.shown);
+	gzm_dict_u64(d, "total", gzm_rings_registered());
+	gzm_dict_u64(d, "start", pg.c.start);
+	rte_tel_data_add_dict_int(d, "next", next == GZM_SCAN_END ? -1 : (int)next);
 	gzm_tel_add_arrays(d, pg.arr, gzm_rg_keys, GZM_RG_NB);
 	return 0;
 }
@@ -866,7 +898,7 @@ gzm_cmd_info(const char *cmd __rte_unused, const char *params __rte_unused,
 {
 	uint32_t rings, pools = 0;
 
-	rings = gzm_rings_scan(NULL, NULL);
+	rings = gzm_rings_registered();
 	rte_mempool_walk(gzm_mp_count_visit, &pools);
 
 	rte_tel_data_start_dict(d);
