@@ -1,22 +1,25 @@
 // What gzmem costs the application, measured on gzload's packet rate (net_null rx on its stack
 // thread), as ratios from one run:
-//  1. sampling: in ONE gzload process, alternate windows with gzmem sampling at 10 Hz and without;
+//  1. sampling: in ONE gzload process, alternate windows with `gzmem record` running and without;
 //     ratio = median rate with / median rate without. Same process, so placement noise cancels.
-//     Done for both modes: with the preload, and without it (attach reader).
+//     The recorder is pinned with taskset to the core of gzload's stack thread: the worst case, where
+//     every cycle gzmem takes is one the application loses. At 1 Hz and 10 Hz, with the preload and
+//     without it (attach reader).
 //  2. the preload's presence: gzload processes with and without it, interleaved; ratio of medians.
 // Run: node --import tsx bench/overhead.ts [window seconds] [windows] [process rounds]
 
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
-import { liveHost } from '../src/collect/host.js';
-import { readTarget } from '../src/gather/processes.js';
-import { ROOT } from '../test/helpers/fixtures.js';
-import { startGzload, stop, type DpdkProc } from '../test/helpers/dpdk.js';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { CLI, PRELOAD, startGzload, stop, type DpdkProc } from '../test/helpers/dpdk.js';
+import { stopChild } from '../test/helpers/serve.js';
 
 const windowSec = Number(process.argv[2] ?? 1);
 const windows = Number(process.argv[3] ?? 20);
 const rounds = Number(process.argv[4] ?? 6);
-const PRELOAD = join(ROOT, 'native', 'build', 'libgzmem.so');
+/** gzload -l 0-1 runs its one stack thread on lcore 1, pinned to core 1. */
+const APP_CORE = '1';
 if (!existsSync(PRELOAD)) throw new Error('build native/ first (make -C native)');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -34,44 +37,37 @@ async function start(preload: boolean): Promise<DpdkProc> {
   return gz;
 }
 
-/** Packets per second over one window, optionally while gzmem takes snapshots at `hz`. */
-async function window(gz: DpdkProc, hz: number): Promise<{ rate: number; snapshots: number; ms: number[] }> {
-  let on = hz > 0;
-  const ms: number[] = [];
-  const host = liveHost();
-  const sampler = (async () => {
-    while (on) {
-      const t0 = performance.now();
-      await readTarget(host, String(gz.pid));
-      ms.push(performance.now() - t0);
-      await sleep(Math.max(0, 1000 / hz - (performance.now() - t0)));
-    }
-  })();
+/** Packets per second over one window. */
+async function window(gz: DpdkProc): Promise<number> {
   const p0 = await packets(gz);
   const t0 = performance.now();
   await sleep(windowSec * 1000);
   const p1 = await packets(gz);
-  const t1 = performance.now();
-  on = false;
-  await sampler;
-  return { rate: ((p1 - p0) / (t1 - t0)) * 1000, snapshots: ms.length, ms };
+  return ((p1 - p0) / (performance.now() - t0)) * 1000;
 }
 
-async function samplingCost(preload: boolean): Promise<void> {
+async function samplingCost(preload: boolean, hz: number): Promise<void> {
   const gz = await start(preload);
+  const dir = mkdtempSync(join(tmpdir(), 'gzmem-overhead-'));
   try {
     const off: number[] = [];
     const on: number[] = [];
-    const ms: number[] = [];
     for (let i = 0; i < windows; i++) {
-      const w = await window(gz, i % 2 ? 10 : 0);
-      (i % 2 ? on : off).push(w.rate);
-      ms.push(...w.ms);
+      if (i % 2 === 0) {
+        off.push(await window(gz));
+        continue;
+      }
+      const rec = spawn('taskset', ['-c', APP_CORE, process.execPath, CLI, 'record', gz.prefix, '--db', join(dir, `w${i}.db`), '-i', String(1 / hz)], { stdio: 'ignore' });
+      const child = { child: rec, stderr: () => '' };
+      await sleep(1500); // started and warm: the window sees steady sampling, not node's start
+      on.push(await window(gz));
+      await stopChild(child);
     }
-    const label = preload ? 'with preload' : 'attach, no preload';
-    console.log(`sampling at 10 Hz, ${label.padEnd(18)}: ${mpps(median(on))} vs ${mpps(median(off))} Mpps  ratio ${(median(on) / median(off)).toFixed(4)}  (${windows} alternating ${windowSec} s windows, ${ms.length} snapshots, median ${median(ms).toFixed(1)} ms each)`);
+    const label = `${hz} Hz, ${preload ? 'preload' : 'attach, no preload'}`;
+    console.log(`sampling ${label.padEnd(26)}: ${mpps(median(on))} vs ${mpps(median(off))} Mpps  ratio ${(median(on) / median(off)).toFixed(4)}  (${windows} alternating ${windowSec} s windows; on: ${on.map(mpps).join(' ')}; off: ${off.map(mpps).join(' ')})`);
   } finally {
     await stop(gz);
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -81,7 +77,7 @@ async function preloadPresence(): Promise<void> {
     for (const preload of [false, true]) {
       const gz = await start(preload);
       try {
-        rate[preload ? 'with' : 'without'].push((await window(gz, 0)).rate);
+        rate[preload ? 'with' : 'without'].push(await window(gz));
       } finally {
         await stop(gz);
       }
@@ -90,7 +86,9 @@ async function preloadPresence(): Promise<void> {
   console.log(`preload loaded, not sampled       : ${mpps(median(rate.with))} vs ${mpps(median(rate.without))} Mpps  ratio ${(median(rate.with) / median(rate.without)).toFixed(4)}  (${rounds} interleaved process pairs; runs without: ${rate.without.map(mpps).join(' ')}; with: ${rate.with.map(mpps).join(' ')})`);
 }
 
-console.log('gzload packet rate (net_null rx, 1 stack), ratios from one run');
-await samplingCost(true);
-await samplingCost(false);
+console.log(`gzload packet rate (net_null rx, 1 stack on core ${APP_CORE}), gzmem record pinned to the same core; ratios from one run`);
+for (const hz of [1, 10]) {
+  await samplingCost(true, hz);
+  await samplingCost(false, hz);
+}
 await preloadPresence();
