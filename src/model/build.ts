@@ -234,34 +234,28 @@ export function ringBytes(capacity: number): number {
 export function buildRings(preload: PreloadReading | undefined, attach: AttachReading | undefined, zones: Memzone[]): Ring[] {
   const zoneNames = new Set(zones.map((z) => z.name));
   const rings = new Map<string, Ring>();
+  const ring = (
+    r: { name: string; capacity: number; count: number; address: string },
+    from: Pick<Ring, 'creatorTid' | 'memzone' | 'source'>,
+  ): Ring => ({
+    name: r.name,
+    capacity: r.capacity,
+    count: r.count,
+    bytes: ringBytes(r.capacity),
+    address: r.address,
+    ...from,
+    checks: [],
+  });
   for (const r of preload?.rings ?? []) {
-    rings.set(r.name, {
-      name: r.name,
-      capacity: r.capacity,
-      count: r.count,
-      bytes: ringBytes(r.capacity),
-      address: r.address,
-      creatorTid: r.creatorTid,
-      memzone: zoneNames.has(`RG_${r.name}`) ? `RG_${r.name}` : null,
-      source: 'preload',
-      checks: [],
-    });
+    rings.set(
+      r.name,
+      ring(r, { creatorTid: r.creatorTid, memzone: zoneNames.has(`RG_${r.name}`) ? `RG_${r.name}` : null, source: 'preload' }),
+    );
   }
   for (const r of attach?.rings ?? []) {
     const known = rings.get(r.name);
     if (known) known.checks.push({ source: 'attach', count: r.count });
-    else
-      rings.set(r.name, {
-        name: r.name,
-        capacity: r.capacity,
-        count: r.count,
-        bytes: ringBytes(r.capacity),
-        address: r.address,
-        creatorTid: null,
-        memzone: `RG_${r.name}`,
-        source: 'attach',
-        checks: [],
-      });
+    else rings.set(r.name, ring(r, { creatorTid: null, memzone: `RG_${r.name}`, source: 'attach' }));
   }
   return [...rings.values()];
 }
