@@ -38,12 +38,13 @@ const gz = await startGzload(idle
   ? { app: ['--stacks', '1', '--pattern', 'idle'], env: { LD_PRELOAD: PRELOAD } }
   : { eal: ['--lcores', '0@0,1@1,2@1'], app: ['--stacks', '2', '--tcp_conn_count', '1500', '--mbuf_count_per_conn', '20', '--pattern', 'steady', '--hold', '1'], env: { LD_PRELOAD: PRELOAD } });
 const host = liveHost();
-// As the recorder samples: mappings kept between samples, no attach cross-check beside the preload.
+// As the recorder samples: mappings and the ring list kept between samples, no attach cross-check beside the preload.
 const mappings = new Map();
+const ringsCache = new Map();
 const session = new Session();
 session.connect();
 try {
-  for (let i = 0; i < 20; i++) await readTarget(host, String(gz.pid), { mappings, attachBesidePreload: false }); // warm
+  for (let i = 0; i < 20; i++) await readTarget(host, String(gz.pid), { mappings, rings: ringsCache, attachBesidePreload: false }); // warm
   await session.post('Profiler.enable');
   await session.post('Profiler.start');
   const target0 = telemetryTicks(gz.pid);
@@ -52,7 +53,7 @@ try {
   let rings = 0;
   for (let i = 0; i < samples; i++) {
     const started = performance.now();
-    const p = await readTarget(host, String(gz.pid), { mappings, attachBesidePreload: false });
+    const p = await readTarget(host, String(gz.pid), { mappings, rings: ringsCache, attachBesidePreload: false });
     await machineSnapshot(host, [p], started);
     rings = p.rings.length;
   }

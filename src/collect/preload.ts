@@ -30,7 +30,25 @@ export interface PreloadReading {
   rings: PreloadRing[];
   ringsDropped: number;
   ringsStale: number;
+  /** When the ring list was read, and whether at an earlier sample (see RingsCache). */
+  ringsReadAt: Date;
+  ringsCarriedOver: boolean;
 }
+
+/** A process's ring list as last read, with the number of rings registered then. */
+export interface RingsListing {
+  registered: number;
+  rings: PreloadRing[];
+  readAt: Date;
+}
+
+/**
+ * Kept by the recorder, by pid. Listing every ring costs per ring, in gzmem and in the target's
+ * telemetry thread; between listings the counts of rings change, the set of rings shows in the
+ * registered count. So a sampler lists again when that count changes, or after RINGS_MAX_AGE_MS.
+ */
+export type RingsCache = Map<number, RingsListing>;
+export const RINGS_MAX_AGE_MS = 10_000;
 
 /** Pages are walked until `next` is -1; a bound stops a server that never says so. */
 const MAX_PAGES = 10000;
@@ -64,7 +82,7 @@ async function pages(
 }
 
 /** undefined when the process has no preload (the command is unknown: null reply). */
-export async function readPreload(conn: TelemetryConnection): Promise<PreloadReading | undefined> {
+export async function readPreload(conn: TelemetryConnection, cache?: RingsCache, now = new Date()): Promise<PreloadReading | undefined> {
   const info = await conn.cmd('/gzmem/info');
   if (info === null) return undefined;
   if (!isRecord(info) || !isNum(info.version)) throw new ProtocolError('malformed reply to /gzmem/info');
@@ -77,6 +95,25 @@ export async function readPreload(conn: TelemetryConnection): Promise<PreloadRea
       pools.push({ name: name[i]!, size, avail, inUse, common, cache, cacheSize });
     }
   });
+  const registered = isNum(info.rings) ? info.rings : -1;
+  const prior = cache?.get(conn.hello.pid);
+  const listing =
+    prior && prior.registered === registered && now.getTime() - prior.readAt.getTime() <= RINGS_MAX_AGE_MS
+      ? prior
+      : { registered, rings: await readRings(conn), readAt: now };
+  cache?.set(conn.hello.pid, listing);
+  return {
+    version: info.version,
+    pools,
+    rings: listing.rings,
+    ringsDropped: isNum(info.rings_dropped) ? info.rings_dropped : 0,
+    ringsStale: isNum(info.rings_stale) ? info.rings_stale : 0,
+    ringsReadAt: listing.readAt,
+    ringsCarriedOver: listing === prior,
+  };
+}
+
+async function readRings(conn: TelemetryConnection): Promise<PreloadRing[]> {
   const rings: PreloadRing[] = [];
   await pages(conn, '/gzmem/rings', (p, n) => {
     const name = column(p, 'name', n, isStr, '/gzmem/rings');
@@ -93,11 +130,5 @@ export async function readPreload(conn: TelemetryConnection): Promise<PreloadRea
       });
     }
   });
-  return {
-    version: info.version,
-    pools,
-    rings,
-    ringsDropped: isNum(info.rings_dropped) ? info.rings_dropped : 0,
-    ringsStale: isNum(info.rings_stale) ? info.rings_stale : 0,
-  };
+  return rings;
 }

@@ -7,7 +7,7 @@ import { readHugepages } from '../collect/hugepages.js';
 import { readHugetlbfsFiles, readHugetlbfsMounts, readHugetlbfsUsers } from '../collect/hugetlbfs.js';
 import { isPid, processExists, readProcess, type MappingsCache } from '../collect/process.js';
 import { findTelemetrySockets, readTelemetry, type TelemetryReadings, type TelemetrySocketPath } from '../collect/telemetry.js';
-import { readPreload, type PreloadReading } from '../collect/preload.js';
+import { readPreload, type PreloadReading, type RingsCache } from '../collect/preload.js';
 import { readAttach, type AttachReading } from '../collect/attach.js';
 import { openTelemetry, type TelemetryConnection } from '../collect/telemetry-socket.js';
 import { buildMachineHugepages, buildProcess, findOrphans, type ProcessInput } from '../model/build.js';
@@ -21,6 +21,8 @@ export interface GatherOptions {
   snapshotMs?: number;
   /** Kept by a caller that samples again (watch, recorder): lets unchanged mappings go unread. */
   mappings?: MappingsCache;
+  /** Kept by the recorder: the preload's ring list, listed again when the registered count changes. */
+  rings?: RingsCache;
   /** Also run the attach reader where the preload answers, as a cross-check (default true). */
   attachBesidePreload?: boolean;
   /** Read occupancy from /proc/<pid>/mem (default true; DPDK 22.11 layout only). */
@@ -51,9 +53,13 @@ export async function probeSockets(host: Host, options: GatherOptions = {}): Pro
   return out;
 }
 
-async function readDpdk(conn: TelemetryConnection): Promise<{ telemetry: TelemetryReadings; preload: PreloadReading | undefined }> {
+async function readDpdk(
+  host: Host,
+  conn: TelemetryConnection,
+  options: GatherOptions,
+): Promise<{ telemetry: TelemetryReadings; preload: PreloadReading | undefined }> {
   const telemetry = await readTelemetry(conn);
-  return { telemetry, preload: await readPreload(conn) };
+  return { telemetry, preload: await readPreload(conn, options.rings, host.now()) };
 }
 
 /** The attach reader's result, or why there is none; only a vanished target is an error. */
@@ -89,7 +95,7 @@ async function readOne(
 ): Promise<ProcessRead> {
   try {
     // Independent sources: the target's telemetry thread and the kernel work in parallel.
-    const [dpdk, process] = await Promise.all([conn ? readDpdk(conn) : undefined, readProcess(host, pid, options.mappings)]);
+    const [dpdk, process] = await Promise.all([conn ? readDpdk(host, conn, options) : undefined, readProcess(host, pid, options.mappings)]);
     const telemetry = dpdk?.telemetry;
     // A sampler does not cross-check the preload's exact counts with the attach reader at every tick.
     const skipAttach =

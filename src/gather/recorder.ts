@@ -9,6 +9,7 @@ import type { DpdkProcess, Snapshot } from '../model/snapshot.js';
 import { machineSnapshot, readAll, type GatherOptions } from './processes.js';
 import type { Store, TargetRow, TargetSample } from '../store/store.js';
 import { processExists, type MappingsCache } from '../collect/process.js';
+import type { RingsCache } from '../collect/preload.js';
 import { errorMessage } from '../errors.js';
 
 export interface RecorderOptions extends GatherOptions {
@@ -70,13 +71,15 @@ export function startRecorder(host: Host, store: Store, options: RecorderOptions
   let alive = new Set<string>();
   let machinePart: MachinePart | undefined;
   let lastOrphanScan = -Infinity;
-  const gather = { ...options, mappings: new Map() as MappingsCache, attachBesidePreload: false };
+  const gather = { ...options, mappings: new Map() as MappingsCache, rings: new Map() as RingsCache, attachBesidePreload: false };
 
   const tick = async (): Promise<Tick> => {
     const started = performance.now();
     const ts = host.now().getTime();
     const { processes, problems } = await readAll(host, gather);
-    for (const pid of gather.mappings.keys()) if (!processes.some((p) => p.pid === pid)) gather.mappings.delete(pid);
+    for (const cache of [gather.mappings, gather.rings]) {
+      for (const pid of cache.keys()) if (!processes.some((p) => p.pid === pid)) cache.delete(pid);
+    }
     for (const p of problems) options.onProblem?.(p);
     const samples: TargetSample[] = [];
     const seen = new Set<string>();

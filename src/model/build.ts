@@ -352,10 +352,14 @@ export function buildProcess(input: ProcessInput): DpdkProcess {
     rings: buildRings(preload, attach, memzones),
     unattributed: unattributed(t, memzones, telemetryWhy),
     threads: buildThreads(p, t !== undefined),
-    carriedOver:
-      p.mappingsCarriedOver && p.mappingsReadAt
+    carriedOver: [
+      ...(p.mappingsCarriedOver && p.mappingsReadAt
         ? [{ part: 'hugetlb mappings (smaps_rollup, numa_maps): HugetlbPages unchanged since', readAt: p.mappingsReadAt.toISOString() }]
-        : [],
+        : []),
+      ...(preload?.ringsCarriedOver
+        ? [{ part: 'ring list (preload registry): registered count unchanged since', readAt: preload.ringsReadAt.toISOString() }]
+        : []),
+    ],
     sources: [
       { name: 'kernel', ok: true },
       t

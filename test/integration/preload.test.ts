@@ -4,6 +4,9 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { liveHost } from '../../src/collect/host.js';
+import { readPreload, type RingsCache } from '../../src/collect/preload.js';
+import { openTelemetry } from '../../src/collect/telemetry-socket.js';
 import { hugepagesMissing, showProcess, startGzload, testpmdPoolAtRest, startTestpmd, stop, type DpdkProc, DPDK, PRELOAD } from '../helpers/dpdk.js';
 
 const skip = hugepagesMissing();
@@ -144,4 +147,38 @@ test('the ring registry forgets freed rings, reuses their slots, and says when i
   assert.ok(churned(full) >= 1024 - baseRegistered);
   assert.ok(full.warnings.some((w) => /registry is full: \d+ rings are not listed/.test(w)), full.warnings.join('; '));
   await ask('unchurn');
+});
+
+test('a sampler lists the rings again when the registered count changes, and carries the list over until then', { skip }, async () => {
+  const g = await startGzload({ app: ['--stacks', '1', '--tcp_conn_count', '32', '--pattern', 'idle'], env: { LD_PRELOAD: PRELOAD } });
+  started.push(g);
+  const host = liveHost();
+  const rings: RingsCache = new Map();
+  const asked: string[] = [];
+  const read = async () => {
+    const conn = await openTelemetry(`/var/run/dpdk/${g.prefix}/dpdk_telemetry.v2`, { timeoutMs: 1000 });
+    const counting = { ...conn, cmd: (c: string) => (asked.push(c), conn.cmd(c)) };
+    try {
+      return (await readPreload(counting, rings, host.now()))!;
+    } finally {
+      conn.close();
+    }
+  };
+  const first = await read();
+  assert.equal(first.ringsCarriedOver, false);
+  const pages = asked.filter((c) => c.startsWith('/gzmem/rings')).length;
+  assert.ok(pages >= 1);
+  const second = await read();
+  assert.equal(second.ringsCarriedOver, true);
+  assert.equal(asked.filter((c) => c.startsWith('/gzmem/rings')).length, pages, 'no ring page asked while nothing was registered or freed');
+  assert.deepEqual(second.rings.map((r) => r.name), first.rings.map((r) => r.name));
+  // New rings: the registered count changes, and the next sample lists them all.
+  g.send!('churn 10');
+  await g.nextLine!();
+  const third = await read();
+  assert.equal(third.ringsCarriedOver, false);
+  assert.equal(third.rings.filter((r) => r.name.startsWith('churn_')).length, 10);
+  g.send!('unchurn');
+  await g.nextLine!();
+  assert.equal((await read()).rings.filter((r) => r.name.startsWith('churn_')).length, 0);
 });
