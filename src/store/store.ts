@@ -90,6 +90,9 @@ function migrate(db: Database.Database): void {
   }
 }
 
+/** SQLite's own default page cache (KiB). */
+const CACHE_KIB = 2000;
+
 export function openStore(
   path: string,
   retention: Retention = { rawMs: RAW_RETENTION_MS, minuteMs: MINUTE_RETENTION_MS, hourMs: HOUR_RETENTION_MS },
@@ -99,6 +102,9 @@ export function openStore(
     db = new Database(path);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
+    // better-sqlite3 builds SQLite with a 16 MB page cache; a recorder that appends all day would
+    // fill it and hold it. Its writes touch the newest pages only, and queries read an index.
+    db.pragma(`cache_size = -${CACHE_KIB}`);
     migrate(db);
   } catch (err) {
     if (err instanceof GzmemError) throw err;
