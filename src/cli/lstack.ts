@@ -4,7 +4,7 @@ import type { Host } from '../collect/host.js';
 import { renderLstack, renderLstackCsv } from '../format/stack-view.js';
 import { renderJson } from '../format/process.js';
 import { readLstack } from '../gather/stack-view.js';
-import { machineSnapshot } from '../gather/processes.js';
+import { closeSampleCache, machineSnapshot, newSampleCache } from '../gather/processes.js';
 import { emitFrames, type OutputOptions } from './output.js';
 
 export async function runLstackShow(
@@ -12,18 +12,22 @@ export async function runLstackShow(
   target: string,
   options: OutputOptions & { timeoutMs: number; attach: boolean; gazellectl: boolean },
 ): Promise<void> {
-  const mappings = new Map();
-  await emitFrames(options, async (compact) => {
-    const started = performance.now();
-    const { process: proc, view } = await readLstack(host, target, {
-      timeoutMs: options.timeoutMs,
-      attach: options.attach,
-      gazellectl: options.gazellectl,
-      mappings,
+  const cache = newSampleCache();
+  try {
+    await emitFrames(options, async (compact) => {
+      const started = performance.now();
+      const { process: proc, view } = await readLstack(host, target, {
+        timeoutMs: options.timeoutMs,
+        attach: options.attach,
+        gazellectl: options.gazellectl,
+        cache,
+      });
+      if (options.format === 'csv') return renderLstackCsv(view);
+      if (options.format === 'table') return renderLstack(view);
+      const snapshot = { ...(await machineSnapshot(host, [proc], started)), lstack: [view] };
+      return compact ? `${JSON.stringify(snapshot)}\n` : renderJson(snapshot);
     });
-    if (options.format === 'csv') return renderLstackCsv(view);
-    if (options.format === 'table') return renderLstack(view);
-    const snapshot = { ...(await machineSnapshot(host, [proc], started)), lstack: [view] };
-    return compact ? `${JSON.stringify(snapshot)}\n` : renderJson(snapshot);
-  });
+  } finally {
+    closeSampleCache(cache);
+  }
 }

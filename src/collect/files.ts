@@ -2,7 +2,7 @@
 // procfs and sysfs answer from memory in microseconds, so the reads are synchronous: a promise and a
 // thread-pool hop per file cost more than the read (a snapshot opens dozens of them).
 
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { NotFoundError, PermissionError, GzmemError, ExitCode } from '../errors.js';
 
 /** procfs files report size 0, so never size a buffer from stat: read up to a cap. */
@@ -29,6 +29,8 @@ export async function readOptional(path: string, cap = DEFAULT_CAP): Promise<str
 }
 
 export async function listDirOptional(path: string): Promise<string[]> {
+  // A thrown error costs more than the lookup: scans ask for directories that mostly do not exist.
+  if (!existsSync(path)) return [];
   try {
     return readdirSync(path);
   } catch {

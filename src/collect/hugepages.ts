@@ -36,12 +36,13 @@ export function parseCount(text: string | undefined, path: string): number | und
   return Number(t);
 }
 
-async function readCounts(dir: string, pageBytes: number): Promise<HugepageCounts | undefined> {
+/** Per-node directories have no resv_hugepages: it is not asked there (a missing file costs an exception). */
+async function readCounts(dir: string, pageBytes: number, perNode: boolean): Promise<HugepageCounts | undefined> {
   const get = async (f: string) => parseCount(await readOptional(join(dir, f)), join(dir, f));
   const total = await get('nr_hugepages');
   const free = await get('free_hugepages');
   if (total === undefined || free === undefined) return undefined;
-  const reserved = await get('resv_hugepages');
+  const reserved = perNode ? undefined : await get('resv_hugepages');
   return { pageBytes, total, free, ...(reserved !== undefined ? { reserved } : {}), surplus: (await get('surplus_hugepages')) ?? 0 };
 }
 
@@ -51,7 +52,7 @@ export async function readHugepages(host: Host): Promise<HugepageReading> {
   for (const name of (await listDirOptional(base)).sort()) {
     const pageBytes = parsePageSizeDir(name);
     if (pageBytes === undefined) continue;
-    const c = await readCounts(join(base, name), pageBytes);
+    const c = await readCounts(join(base, name), pageBytes, false);
     if (c) sizes.push(c);
   }
   const nodes: NodeHugepages[] = [];
@@ -63,7 +64,7 @@ export async function readHugepages(host: Host): Promise<HugepageReading> {
     for (const name of (await listDirOptional(dir)).sort()) {
       const pageBytes = parsePageSizeDir(name);
       if (pageBytes === undefined) continue;
-      const c = await readCounts(join(dir, name), pageBytes);
+      const c = await readCounts(join(dir, name), pageBytes, true);
       if (c) nodes.push({ node: Number(m[1]), ...c });
     }
   }

@@ -97,9 +97,10 @@ export function parseNumaMapsHuge(numaMaps: string): NumaHugeMapping[] {
 }
 
 /** stat's comm is in parentheses and may itself hold spaces or ')': split after the last ')'. */
-export function parseStat(stat: string): { state: string; lastCpu: number } | undefined {
+export function parseStat(stat: string): { name: string; state: string; lastCpu: number } | undefined {
+  const open = stat.indexOf('(');
   const close = stat.lastIndexOf(')');
-  if (close < 0) return undefined;
+  if (open < 0 || close < open) return undefined;
   const rest = stat
     .slice(close + 2)
     .trim()
@@ -107,28 +108,45 @@ export function parseStat(stat: string): { state: string; lastCpu: number } | un
   // rest[0] is field 3 (state); field 39 (processor) is rest[36].
   const cpu = rest[36];
   if (rest[0] === undefined || cpu === undefined || !/^-?\d+$/.test(cpu)) return undefined;
-  return { state: rest[0], lastCpu: Number(cpu) };
+  return { name: stat.slice(open + 1, close), state: rest[0], lastCpu: Number(cpu) };
 }
 
-export async function readThreads(host: Host, pid: number): Promise<ThreadReading[]> {
+/**
+ * Kept by a sampler, by pid then tid: a thread's CPU affinity (from its `status`) with when it was
+ * read. Affinity is set once, early in a thread's life; it is read again after AFFINITY_MAX_AGE_MS.
+ */
+export type AffinityCache = Map<number, Map<number, { affinity: string | undefined; readAt: number }>>;
+const AFFINITY_MAX_AGE_MS = 10_000;
+
+/** Each thread's name, state and last CPU from its `stat` (one read), its affinity from `status`. */
+export async function readThreads(host: Host, pid: number, cache?: AffinityCache): Promise<ThreadReading[]> {
   const taskDir = join(host.procRoot, String(pid), 'task');
+  const known = cache?.get(pid);
+  const affinities = new Map<number, { affinity: string | undefined; readAt: number }>();
+  const now = host.now().getTime();
   const threads: ThreadReading[] = [];
   for (const name of await listDirOptional(taskDir)) {
     if (!isPid(name)) continue;
+    const tid = Number(name);
     const dir = join(taskDir, name);
-    const comm = await readOptional(join(dir, 'comm'));
-    if (comm === undefined) continue; // thread exited between listing and reading
     const stat = await readOptional(join(dir, 'stat'));
-    const status = await readOptional(join(dir, 'status'));
     const parsed = stat !== undefined ? parseStat(stat) : undefined;
-    const affinity = status !== undefined ? parseStatusField(status, 'Cpus_allowed_list') : undefined;
+    if (!parsed) continue; // thread exited between listing and reading
+    let kept = known?.get(tid);
+    if (!kept || now - kept.readAt > AFFINITY_MAX_AGE_MS) {
+      const status = await readOptional(join(dir, 'status'));
+      kept = { affinity: status !== undefined ? parseStatusField(status, 'Cpus_allowed_list') : undefined, readAt: now };
+    }
+    affinities.set(tid, kept);
     threads.push({
-      tid: Number(name),
-      name: comm.trim(),
-      ...(parsed ? { lastCpu: parsed.lastCpu, state: parsed.state } : {}),
-      ...(affinity !== undefined ? { affinity } : {}),
+      tid,
+      name: parsed.name,
+      lastCpu: parsed.lastCpu,
+      state: parsed.state,
+      ...(kept.affinity !== undefined ? { affinity: kept.affinity } : {}),
     });
   }
+  cache?.set(pid, affinities);
   return threads.sort((a, b) => a.tid - b.tid);
 }
 
@@ -155,7 +173,11 @@ export type MappingsCache = Map<number, MappingsReading>;
 /** Even with HugetlbPages unchanged, the mappings are read again after this long (pages may move between nodes). */
 export const MAPPINGS_MAX_AGE_MS = 60_000;
 
-export async function readProcess(host: Host, pid: number, cache?: MappingsCache): Promise<ProcessReading> {
+export async function readProcess(
+  host: Host,
+  pid: number,
+  cache?: { mappings: MappingsCache; affinity: AffinityCache },
+): Promise<ProcessReading> {
   const dir = join(host.procRoot, String(pid));
   let status: string;
   try {
@@ -174,7 +196,7 @@ export async function readProcess(host: Host, pid: number, cache?: MappingsCache
   // status is a counter the kernel keeps; smaps_rollup and numa_maps walk every mapping (ms for a
   // DPDK process). While HugetlbPages stays the same, the last walk still describes the mappings.
   const now = host.now();
-  const prior = cache?.get(pid);
+  const prior = cache?.mappings.get(pid);
   const fresh =
     !prior ||
     statusHugetlbBytes === undefined ||
@@ -182,8 +204,8 @@ export async function readProcess(host: Host, pid: number, cache?: MappingsCache
     now.getTime() - prior.readAt.getTime() > MAPPINGS_MAX_AGE_MS;
   // Unreadable for other users (EACCES): that is a permission error, not an absence.
   const mappings: MappingsReading = fresh ? await readMappings(dir, statusHugetlbBytes, now).catch(gone) : prior!;
-  cache?.set(pid, mappings);
-  const threads = await readThreads(host, pid);
+  cache?.mappings.set(pid, mappings);
+  const threads = await readThreads(host, pid, cache?.affinity);
   return {
     pid,
     comm,

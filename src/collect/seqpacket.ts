@@ -17,6 +17,8 @@ const MSG_TRUNC = 0x20;
 const MSG_DONTWAIT = 0x40;
 const MSG_NOSIGNAL = 0x4000;
 const POLLIN = 0x1;
+const POLLERR = 0x8;
+const POLLHUP = 0x10;
 const SUN_PATH_MAX = 108;
 /** DPDK telemetry replies stay under 16 KiB; a larger message is reported, not cut silently. */
 const MAX_MESSAGE = 64 * 1024;
@@ -64,12 +66,25 @@ function newSocket(path: string): number {
   return fd;
 }
 
-/** Waits until fd is readable or the time is up, off the event loop. */
-function pollReadable(fd: number, timeoutMs: number): Promise<void> {
+/**
+ * A local telemetry thread answers within tens of microseconds: waiting that long in poll() costs
+ * less than a thread-pool hop. A slower peer is waited for off the event loop.
+ */
+const BLOCKING_WAIT_MS = 2;
+
+function pollFds(fd: number): Buffer {
   const fds = Buffer.alloc(8);
   fds.writeInt32LE(fd, 0);
   fds.writeInt16LE(POLLIN, 4);
-  return new Promise((resolve) => c.poll.async(fds, 1, Math.max(0, Math.ceil(timeoutMs)), () => resolve()));
+  return fds;
+}
+
+/** Waits until fd is readable or the time is up: briefly in place, then off the event loop. */
+function pollReadable(fd: number, timeoutMs: number): Promise<void> | undefined {
+  const fds = pollFds(fd);
+  if ((c.poll(fds, 1, Math.min(BLOCKING_WAIT_MS, Math.max(0, Math.ceil(timeoutMs)))) as number) !== 0) return undefined;
+  if (timeoutMs <= BLOCKING_WAIT_MS) return undefined;
+  return new Promise((resolve) => c.poll.async(fds, 1, Math.max(0, Math.ceil(timeoutMs - BLOCKING_WAIT_MS)), () => resolve()));
 }
 
 export interface PeerCredentials {
@@ -87,6 +102,8 @@ export interface SeqpacketSocket {
   send(message: Buffer): void;
   /** The next message, 'closed' when the peer has gone, 'timeout' when none came in time. */
   receive(timeoutMs: number): Promise<Received>;
+  /** The peer has closed its end (its process exited), seen without waiting. */
+  hungUp(): boolean;
   /** Drops messages already waiting (a reply that came after its command timed out); returns how many. */
   discardPending(): number;
   close(): void;
@@ -135,15 +152,23 @@ function wrap(fd: number, what: string): SeqpacketSocket {
         if (got !== undefined) return got;
         const left = deadline - performance.now();
         if (left <= 0) return 'timeout';
+        const wait = pollReadable(fd, left);
+        if (!wait) continue;
         polling++;
         try {
-          await pollReadable(fd, left);
+          await wait;
         } finally {
           polling--;
           // close() during a wait: the descriptor is released once no thread polls it.
           if (closeWanted && polling === 0) reallyClose();
         }
       }
+    },
+    hungUp() {
+      if (closeWanted) return true;
+      const fds = pollFds(fd);
+      if ((c.poll(fds, 1, 0) as number) < 0) return true;
+      return (fds.readInt16LE(6) & (POLLHUP | POLLERR)) !== 0;
     },
     discardPending() {
       let dropped = 0;
@@ -196,8 +221,10 @@ export function listenSeqpacket(path: string): SeqpacketServer {
         if (errno !== constants.errno.EAGAIN && errno !== constants.errno.EINTR) throw systemError('accept', path);
         const left = deadline - performance.now();
         if (left <= 0) return undefined;
+        const wait = pollReadable(fd, Math.min(left, 100));
+        if (!wait) continue;
         polling++;
-        await pollReadable(fd, Math.min(left, 100));
+        await wait;
         if (--polling === 0 && !open) c.close(fd);
       }
       return undefined;

@@ -18,6 +18,10 @@ export interface TelemetryConnection {
   readonly peer?: PeerCredentials;
   /** Sends one command (`/cmd` or `/cmd,param`) and returns the value under its key (null = unknown/no data). */
   cmd(command: string): Promise<unknown>;
+  /** A sampler keeps its connection open: each snapshot sets its own deadline. */
+  setDeadline(deadline: number): void;
+  /** Closed by either end, or after an error: a sampler opens a new one. */
+  isClosed(): boolean;
   close(): void;
 }
 
@@ -76,7 +80,7 @@ export async function openTelemetry(path: string, options: TelemetryOptions = {}
     closed = true;
     socket.close();
   };
-  const deadline = options.deadline ?? Infinity;
+  let deadline = options.deadline ?? Infinity;
   const next = async (what: string): Promise<string> => {
     const left = deadline - performance.now();
     let got: Awaited<ReturnType<SeqpacketSocket['receive']>>;
@@ -118,6 +122,10 @@ export async function openTelemetry(path: string, options: TelemetryOptions = {}
         }
         return parseReply(await next(`reply to ${command}`), command);
       },
+      setDeadline(d: number) {
+        deadline = d;
+      },
+      isClosed: () => closed || socket.hungUp(),
       close,
     };
   } catch (err) {

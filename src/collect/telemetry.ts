@@ -117,14 +117,63 @@ export interface TelemetryReadings {
   truncated: string[];
   /** List commands this DPDK answered with null: it does not have them, so what they list is unknown. */
   unanswered: string[];
+  /** When the lists (parameters, memzones, pool geometry, port info) were read. */
+  listedAt: Date;
+  /** The lists are those of an earlier sample: the heaps said nothing was created or freed since. */
+  carriedOver: boolean;
 }
+
+/** Even while the heaps stay the same, a sampler lists everything again after this long. */
+export const LISTS_MAX_AGE_MS = 10_000;
 
 /** Telemetry arrays hold at most this many entries (RTE_TEL_MAX_ARRAY_ENTRIES). */
 export const MAX_ARRAY_ENTRIES = 512;
 /** Far above RTE_MAX_MEMZONE (2,560 by default in every version of the matrix): where the walk stops. */
 export const MAX_MEMZONES = 65536;
 
-export async function readTelemetry(conn: TelemetryConnection): Promise<TelemetryReadings> {
+/** What tells that something was reserved or freed: every heap's element counts and bytes. */
+const heapsKey = (heaps: HeapReading[]) => heaps.map((h) => `${h.id}:${h.allocCount}:${h.freeCount}:${h.allocBytes}`).join(' ');
+
+/**
+ * A sample that asks only what moves while nothing is created or freed: the heaps (which tell
+ * whether something was), pool counts where telemetry has them and no one else counts them
+ * (`poolCounts`), and port statistics. Memzones, pool geometry, EAL parameters and port info are
+ * those of `prior` while its heaps match; otherwise, or past LISTS_MAX_AGE_MS, all is read again.
+ */
+export async function sampleTelemetry(
+  conn: TelemetryConnection,
+  prior: TelemetryReadings | undefined,
+  now: Date,
+  poolCounts: boolean,
+): Promise<TelemetryReadings> {
+  if (!prior || prior.hello.pid !== conn.hello.pid || now.getTime() - prior.listedAt.getTime() > LISTS_MAX_AGE_MS)
+    return readTelemetry(conn, now);
+  const heaps: HeapReading[] = [];
+  for (const h of prior.heaps) {
+    const reply = await conn.cmd(`/eal/heap_info,${h.id}`);
+    if (reply === null) return readTelemetry(conn, now);
+    heaps.push(parseHeapInfo(reply));
+  }
+  if (heapsKey(heaps) !== heapsKey(prior.heaps)) return readTelemetry(conn, now);
+  const mempools: MempoolReading[] = [];
+  for (const m of prior.mempools) {
+    if (!poolCounts || m.commonPoolCount === undefined) {
+      mempools.push(m);
+      continue;
+    }
+    const reply = await conn.cmd(`/mempool/info,${m.name}`);
+    if (reply === null) return readTelemetry(conn, now);
+    mempools.push(parseMempoolInfo(reply));
+  }
+  const ethdevs: EthdevReading[] = [];
+  for (const e of prior.ethdevs) {
+    const { rxNombuf, ipackets, opackets, ...info } = e;
+    ethdevs.push({ ...info, ...portStats(await conn.cmd(`/ethdev/stats,${e.port}`)) });
+  }
+  return { ...prior, heaps, mempools, ethdevs, carriedOver: true };
+}
+
+export async function readTelemetry(conn: TelemetryConnection, now = new Date()): Promise<TelemetryReadings> {
   const truncated: string[] = [];
   const unanswered: string[] = [];
   const list = async <T>(command: string, parse: (data: unknown, what: string) => T[] | undefined): Promise<T[]> => {
@@ -174,7 +223,7 @@ export async function readTelemetry(conn: TelemetryConnection): Promise<Telemetr
     ethdevs.push(parseEthdev(port, info, stats));
   }
 
-  return { hello: conn.hello, params, heaps, memzones, mempools, ethdevs, truncated, unanswered };
+  return { hello: conn.hello, params, heaps, memzones, mempools, ethdevs, truncated, unanswered, listedAt: now, carriedOver: false };
 }
 
 // ---- pure parsers: each takes one reply's data and validates it ----
@@ -282,10 +331,6 @@ export function parseMempoolInfo(data: unknown): MempoolReading {
 export function parseEthdev(port: number, info: unknown, stats: unknown): EthdevReading {
   const w = `/ethdev/info,${port}`;
   if (!isRecord(info)) fail(w, info);
-  const s = isRecord(stats) ? stats : {};
-  const rxNombuf = optNum(s, 'rx_nombuf');
-  const ipackets = optNum(s, 'ipackets');
-  const opackets = optNum(s, 'opackets');
   return {
     port,
     name: str(info, 'name', w),
@@ -295,6 +340,16 @@ export function parseEthdev(port: number, info: unknown, stats: unknown): Ethdev
     mtu: num(info, 'mtu', w),
     started: info.dev_started === 1,
     socket: optNum(info, 'numa_node') ?? -1,
+    ...portStats(stats),
+  };
+}
+
+function portStats(stats: unknown): Pick<EthdevReading, 'rxNombuf' | 'ipackets' | 'opackets'> {
+  const s = isRecord(stats) ? stats : {};
+  const rxNombuf = optNum(s, 'rx_nombuf');
+  const ipackets = optNum(s, 'ipackets');
+  const opackets = optNum(s, 'opackets');
+  return {
     ...(rxNombuf !== undefined ? { rxNombuf } : {}),
     ...(ipackets !== undefined ? { ipackets } : {}),
     ...(opackets !== undefined ? { opackets } : {}),

@@ -5,11 +5,12 @@ import { hostname } from 'node:os';
 import type { Host } from '../collect/host.js';
 import { readHugepages } from '../collect/hugepages.js';
 import { readHugetlbfsFiles, readHugetlbfsMounts, readHugetlbfsUsers } from '../collect/hugetlbfs.js';
-import { isPid, processExists, readProcess, type MappingsCache } from '../collect/process.js';
-import { findTelemetrySockets, readTelemetry, type TelemetryReadings, type TelemetrySocketPath } from '../collect/telemetry.js';
+import { isPid, processExists, readProcess, type AffinityCache, type MappingsCache } from '../collect/process.js';
+import { findTelemetrySockets, sampleTelemetry, type TelemetryReadings, type TelemetrySocketPath } from '../collect/telemetry.js';
 import { readPreload, type PreloadReading, type RingsCache } from '../collect/preload.js';
 import { readAttach, type AttachReading } from '../collect/attach.js';
 import { openTelemetry, type TelemetryConnection } from '../collect/telemetry-socket.js';
+import type { LstackConfReading } from '../collect/lstack-conf.js';
 import { buildMachineHugepages, buildProcess, findOrphans, type ProcessInput } from '../model/build.js';
 import { SCHEMA_VERSION, type DpdkProcess, type Snapshot } from '../model/snapshot.js';
 import { GzmemError, NotFoundError, TargetGoneError, TelemetryError, errorMessage } from '../errors.js';
@@ -19,16 +20,60 @@ export interface GatherOptions {
   timeoutMs?: number;
   /** Longest a whole process snapshot may take (default: 10 s, or 10 timeouts if longer). */
   snapshotMs?: number;
-  /** Kept by a caller that samples again (watch, recorder): lets unchanged mappings go unread. */
-  mappings?: MappingsCache;
-  /** Kept by the recorder: the preload's ring list, listed again when the registered count changes. */
-  rings?: RingsCache;
+  /** Kept by a caller that samples again (watch, recorder): see SampleCache. */
+  cache?: SampleCache;
+  /** Which sockets to read (readAll): by file prefix, and by pid once known. */
+  wanted?: (prefix: string, pid: number | undefined) => boolean;
   /** Also run the attach reader where the preload answers, as a cross-check (default true). */
   attachBesidePreload?: boolean;
   /** Read occupancy from /proc/<pid>/mem (default true; DPDK 22.11 layout only). */
   attach?: boolean;
   /** Scan for orphaned hugetlbfs files (reads every process's maps and fds). */
   orphans?: boolean;
+}
+
+/**
+ * What a caller that samples the same processes again keeps between samples: open telemetry
+ * connections (a new one costs the target a thread), and the readings that change only when
+ * something is created or freed, each re-read when a cheap counter says it changed.
+ */
+export interface SampleCache {
+  /** By socket path. */
+  connections: Map<string, TelemetryConnection>;
+  /** The last telemetry reading of each pid: its lists are carried while its heaps stay the same. */
+  telemetry: Map<number, TelemetryReadings>;
+  mappings: MappingsCache;
+  rings: RingsCache;
+  affinity: AffinityCache;
+  /** lstack.conf by pid: gazelle reads it once, at start. */
+  lstackConf: Map<number, LstackConfReading>;
+}
+
+export function newSampleCache(): SampleCache {
+  return {
+    connections: new Map(),
+    telemetry: new Map(),
+    mappings: new Map(),
+    rings: new Map(),
+    affinity: new Map(),
+    lstackConf: new Map(),
+  };
+}
+
+/** Forgets processes that are gone, and closes their connections. */
+export function pruneSampleCache(cache: SampleCache, alive: ReadonlySet<number>): void {
+  for (const [path, conn] of cache.connections) {
+    if (alive.has(conn.hello.pid) && !conn.isClosed()) continue;
+    conn.close();
+    cache.connections.delete(path);
+  }
+  for (const byPid of [cache.telemetry, cache.mappings, cache.rings, cache.affinity, cache.lstackConf]) {
+    for (const pid of byPid.keys()) if (!alive.has(pid)) byPid.delete(pid);
+  }
+}
+
+export function closeSampleCache(cache: SampleCache): void {
+  pruneSampleCache(cache, new Set());
 }
 
 export interface FoundSocket {
@@ -58,8 +103,13 @@ async function readDpdk(
   conn: TelemetryConnection,
   options: GatherOptions,
 ): Promise<{ telemetry: TelemetryReadings; preload: PreloadReading | undefined }> {
-  const telemetry = await readTelemetry(conn);
-  return { telemetry, preload: await readPreload(conn, options.rings, host.now()) };
+  const now = host.now();
+  const cache = options.cache;
+  const preload = await readPreload(conn, cache?.rings, now);
+  // The preload counts every pool exactly: telemetry's own counts need not be asked again.
+  const telemetry = await sampleTelemetry(conn, cache?.telemetry.get(conn.hello.pid), now, preload === undefined);
+  cache?.telemetry.set(conn.hello.pid, telemetry);
+  return { telemetry, preload };
 }
 
 /** The attach reader's result, or why there is none; only a vanished target is an error. */
@@ -95,7 +145,7 @@ async function readOne(
 ): Promise<ProcessRead> {
   try {
     // Independent sources: the target's telemetry thread and the kernel work in parallel.
-    const [dpdk, process] = await Promise.all([conn ? readDpdk(host, conn, options) : undefined, readProcess(host, pid, options.mappings)]);
+    const [dpdk, process] = await Promise.all([conn ? readDpdk(host, conn, options) : undefined, readProcess(host, pid, options.cache)]);
     const telemetry = dpdk?.telemetry;
     // A sampler does not cross-check the preload's exact counts with the attach reader at every tick.
     const skipAttach =
@@ -125,11 +175,13 @@ async function readOne(
     };
     return { process: buildProcess(input), input };
   } catch (err) {
+    conn?.close();
     if (await exitedSoon(host, pid, err instanceof TelemetryError ? 500 : 0))
       throw new TargetGoneError(`process ${pid} exited while being read`);
     throw err;
   } finally {
-    conn?.close();
+    // A sampler keeps its connection for the next sample.
+    if (!options.cache) conn?.close();
   }
 }
 
@@ -146,6 +198,21 @@ async function exitedSoon(host: Host, pid: number, graceMs: number): Promise<boo
 function telemetryOptions(options: GatherOptions): { timeoutMs: number; deadline: number } {
   const timeoutMs = options.timeoutMs ?? 1000;
   return { timeoutMs, deadline: performance.now() + (options.snapshotMs ?? Math.max(10_000, 10 * timeoutMs)) };
+}
+
+/** The sampler's open connection to this socket while its process lives, else a new one. */
+async function connect(path: string, options: GatherOptions): Promise<TelemetryConnection> {
+  const cache = options.cache;
+  const kept = cache?.connections.get(path);
+  if (kept && !kept.isClosed()) {
+    kept.setDeadline(telemetryOptions(options).deadline);
+    return kept;
+  }
+  kept?.close();
+  cache?.connections.delete(path);
+  const conn = await connectWithRetry(path, options);
+  cache?.connections.set(path, conn);
+  return conn;
 }
 
 async function connectWithRetry(path: string, options: GatherOptions): Promise<TelemetryConnection> {
@@ -170,16 +237,20 @@ export async function readTargetInput(host: Host, target: string, options: Gathe
   if (isPid(target)) {
     const pid = Number(target);
     let lastError: string | undefined;
-    for (const socket of sockets.filter((s) => s.secondary === undefined).concat(sockets.filter((s) => s.secondary !== undefined))) {
+    // The socket a sampler already reads this pid on first, then primaries before secondaries.
+    const rank = (s: TelemetrySocketPath) =>
+      options.cache?.connections.get(s.path)?.hello.pid === pid ? 0 : s.secondary === undefined ? 1 : 2;
+    for (const socket of [...sockets].sort((a, b) => rank(a) - rank(b))) {
       let conn: TelemetryConnection;
       try {
-        conn = await connectWithRetry(socket.path, options);
+        conn = await connect(socket.path, options);
       } catch (err) {
         lastError = errorMessage(err);
         continue;
       }
       if (conn.hello.pid === pid) return readOne(host, pid, socket, conn, undefined, options);
       conn.close();
+      options.cache?.connections.delete(socket.path);
     }
     // It was there when asked for: gone now, it exited while its sockets were tried.
     if (!(await processExists(host, pid))) throw new TargetGoneError(`process ${pid} exited while being read`);
@@ -195,7 +266,7 @@ export async function readTargetInput(host: Host, target: string, options: Gathe
   if (!/^[\w.-]+$/.test(target)) throw new NotFoundError(`not a pid or file prefix: ${JSON.stringify(target)}`);
   const socket = sockets.find((s) => s.prefix === target && s.secondary === undefined);
   if (!socket) throw new NotFoundError(`no DPDK process with file prefix ${target} (no telemetry socket found)`);
-  const conn = await connectWithRetry(socket.path, options);
+  const conn = await connect(socket.path, options);
   return readOne(host, conn.hello.pid, socket, conn, undefined, options);
 }
 
@@ -205,10 +276,11 @@ export async function readAll(host: Host, options: GatherOptions = {}): Promise<
   const problems: string[] = [];
   const seen = new Set<number>();
   for (const socket of await findTelemetrySockets(host)) {
+    if (options.wanted && !options.wanted(socket.prefix, undefined)) continue;
     try {
-      const conn = await connectWithRetry(socket.path, options);
-      if (seen.has(conn.hello.pid)) {
-        conn.close();
+      const conn = await connect(socket.path, options);
+      if (seen.has(conn.hello.pid) || (options.wanted && !options.wanted(socket.prefix, conn.hello.pid))) {
+        if (!options.cache) conn.close();
         continue;
       }
       seen.add(conn.hello.pid);

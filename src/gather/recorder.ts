@@ -6,10 +6,9 @@ import type { Host } from '../collect/host.js';
 import { gazelleViewOf } from './stack-view.js';
 import { seriesOf, targetKey } from '../model/series.js';
 import type { DpdkProcess, Snapshot } from '../model/snapshot.js';
-import { machineSnapshot, readAll, type GatherOptions } from './processes.js';
+import { closeSampleCache, machineSnapshot, newSampleCache, pruneSampleCache, readAll, type GatherOptions } from './processes.js';
 import type { Store, TargetRow, TargetSample } from '../store/store.js';
-import { processExists, type MappingsCache } from '../collect/process.js';
-import type { RingsCache } from '../collect/preload.js';
+import { isPid, processExists } from '../collect/process.js';
 import { errorMessage } from '../errors.js';
 
 export interface RecorderOptions extends GatherOptions {
@@ -71,15 +70,18 @@ export function startRecorder(host: Host, store: Store, options: RecorderOptions
   let alive = new Set<string>();
   let machinePart: MachinePart | undefined;
   let lastOrphanScan = -Infinity;
-  const gather = { ...options, mappings: new Map() as MappingsCache, rings: new Map() as RingsCache, attachBesidePreload: false };
+  const cache = newSampleCache();
+  const targets = options.targets ?? [];
+  // Sockets of other prefixes are not even opened; a pid target is known once its socket greets.
+  const wantedSocket = (prefix: string, pid: number | undefined) =>
+    targets.length === 0 || targets.some((t) => t === prefix || (isPid(t) && (pid === undefined || t === String(pid))));
+  const gather: GatherOptions = { ...options, cache, wanted: wantedSocket, attachBesidePreload: false };
 
   const tick = async (): Promise<Tick> => {
     const started = performance.now();
     const ts = host.now().getTime();
     const { processes, problems } = await readAll(host, gather);
-    for (const cache of [gather.mappings, gather.rings]) {
-      for (const pid of cache.keys()) if (!processes.some((p) => p.pid === pid)) cache.delete(pid);
-    }
+    pruneSampleCache(cache, new Set(processes.map((p) => p.pid)));
     for (const p of problems) options.onProblem?.(p);
     const samples: TargetSample[] = [];
     const seen = new Set<string>();
@@ -98,7 +100,7 @@ export function startRecorder(host: Host, store: Store, options: RecorderOptions
     for (const p of chosen) {
       const key = targetKey(p);
       seen.add(key);
-      const view = await gazelleViewOf(host, p).catch(() => undefined);
+      const view = await gazelleViewOf(host, p, cache).catch(() => undefined);
       // The machine part as last read: orphans from the latest scan, even between scans.
       const snapshot: Snapshot = { ...machine, ...machinePart, processes: [p], ...(view ? { lstack: [view] } : {}) };
       latest.set(key, snapshot);
@@ -162,6 +164,7 @@ export function startRecorder(host: Host, store: Store, options: RecorderOptions
       running = false;
       if (timer) clearTimeout(timer);
       await current;
+      closeSampleCache(cache);
     },
   };
 }

@@ -9,15 +9,18 @@ import { DEFAULT_LSTACK_CONF, readEnviron, readLstackConf, type LstackConfReadin
 import { buildProcess } from '../model/build.js';
 import { buildGazelleView, gazellectlOccupancy, lstackParams, stackThreads, type GazelleView } from '../model/stack-view.js';
 import type { DpdkProcess } from '../model/snapshot.js';
-import { probeSockets, readTargetInput, type GatherOptions } from './processes.js';
+import { probeSockets, readTargetInput, type GatherOptions, type SampleCache } from './processes.js';
 import { GzmemError, NotFoundError, errorMessage } from '../errors.js';
 
 /** The config as the target sees it: through its own root, which differs inside a container. */
-async function confOf(host: Host, pid: number): Promise<LstackConfReading> {
+async function confOf(host: Host, pid: number, cache?: SampleCache): Promise<LstackConfReading> {
+  const kept = cache?.lstackConf.get(pid);
+  if (kept) return kept;
   const env = await readEnviron(host, pid);
   const path = env?.LSTACK_CONF_PATH ?? DEFAULT_LSTACK_CONF;
-  const reading = await readLstackConf(join(host.procRoot, String(pid), 'root', path));
-  return { ...reading, path };
+  const reading = { ...(await readLstackConf(join(host.procRoot, String(pid), 'root', path))), path };
+  cache?.lstackConf.set(pid, reading);
+  return reading;
 }
 
 async function findByHostAddr(host: Host, ip: string, options: GatherOptions): Promise<number> {
@@ -45,7 +48,7 @@ export async function readLstack(
 ): Promise<LstackResult> {
   const pidTarget = isIP(target) ? String(await findByHostAddr(host, target, options)) : target;
   const { process: first, input } = await readTargetInput(host, pidTarget, options);
-  const conf = await confOf(host, first.pid);
+  const conf = await confOf(host, first.pid, options.cache);
   const notes: string[] = [];
   if (conf.error) notes.push(`lstack.conf: ${conf.error}`);
   let gazellectl: GazellectlReading | undefined;
@@ -69,8 +72,8 @@ export async function readLstack(
 }
 
 /** The gazelle view of a process already read, or undefined when it has no stack threads. */
-export async function gazelleViewOf(host: Host, process: DpdkProcess): Promise<GazelleView | undefined> {
+export async function gazelleViewOf(host: Host, process: DpdkProcess, cache?: SampleCache): Promise<GazelleView | undefined> {
   if (stackThreads(process).length === 0) return undefined;
-  const conf = await confOf(host, process.pid);
+  const conf = await confOf(host, process.pid, cache);
   return buildGazelleView(process, lstackParams(conf.config, conf.config ? conf.path : null));
 }

@@ -4,7 +4,7 @@ import type { HugepageReading } from '../collect/hugepages.js';
 import type { HugetlbfsFile, HugetlbfsMount } from '../collect/hugetlbfs.js';
 import type { ProcessReading } from '../collect/process.js';
 import type { MempoolReading, MemzoneReading, TelemetryReadings } from '../collect/telemetry.js';
-import type { PreloadReading } from '../collect/preload.js';
+import type { PreloadReading, PreloadRing } from '../collect/preload.js';
 import type { AttachReading } from '../collect/attach.js';
 import {
   OCCUPANCY_PRIORITY,
@@ -278,6 +278,21 @@ export function buildEthdevs(t: TelemetryReadings): EthdevPort[] {
   }));
 }
 
+/**
+ * A sampler carries a ring list over between samples (thousands of rings under gazelle): the rings
+ * built from it are kept with it, and built again only when the list or the memzones are read again.
+ */
+const builtRings = new WeakMap<PreloadRing[], { memzones: MemzoneReading[] | undefined; rings: Ring[] }>();
+
+function ringsOfListing(preload: PreloadReading | undefined, zoneReadings: MemzoneReading[] | undefined, zones: Memzone[]): Ring[] {
+  if (!preload) return [];
+  const kept = builtRings.get(preload.rings);
+  if (kept && kept.memzones === zoneReadings) return kept.rings;
+  const rings = buildRings(preload, undefined, zones);
+  builtRings.set(preload.rings, { memzones: zoneReadings, rings });
+  return rings;
+}
+
 export interface ProcessInput {
   process: ProcessReading;
   telemetry?: TelemetryReadings;
@@ -349,7 +364,7 @@ export function buildProcess(input: ProcessInput): DpdkProcess {
     memzones,
     mempools,
     ethdevs: t ? buildEthdevs(t) : [],
-    rings: buildRings(preload, attach, memzones),
+    rings: attach === undefined ? ringsOfListing(preload, t?.memzones, memzones) : buildRings(preload, attach, memzones),
     unattributed: unattributed(t, memzones, telemetryWhy),
     threads: buildThreads(p, t !== undefined),
     carriedOver: [
@@ -358,6 +373,14 @@ export function buildProcess(input: ProcessInput): DpdkProcess {
         : []),
       ...(preload?.ringsCarriedOver
         ? [{ part: 'ring list (preload registry): registered count unchanged since', readAt: preload.ringsReadAt.toISOString() }]
+        : []),
+      ...(t?.carriedOver
+        ? [
+            {
+              part: 'memzones, pool geometry, EAL parameters, port info (telemetry): heap allocation counts unchanged since',
+              readAt: t.listedAt.toISOString(),
+            },
+          ]
         : []),
     ],
     sources: [

@@ -3,7 +3,8 @@
 // modes: malformed (garbage reply), exit-after-N (process exits on the Nth command), silent (never replies),
 // claim-pid-N (the greeting names pid N, as a planted socket would), pool-at-0xADDR (a mempool whose
 // header and ring telemetry places at ADDR), endless (a memzone list at the cap and a memzone behind every id),
-// flaky (every other connection is closed before its greeting: a transient failure, the process lives on).
+// flaky (every other connection is closed before its greeting, the others after 10 commands: transient
+// failures, on a new connection and on one kept open, while the process lives on).
 // Prints "ready" once listening; ends after 60 s or when its stdin closes.
 
 import { mkdirSync } from 'node:fs';
@@ -30,6 +31,7 @@ function poolReplies(address: string): Record<string, unknown> {
 }
 
 async function serve(socket: SeqpacketSocket): Promise<void> {
+  let served = 0;
   const claimed = /^claim-pid-(\d+)$/.exec(mode);
   socket.send(Buffer.from(JSON.stringify({ version: 'DPDK 22.11.11', pid: claimed ? Number(claimed[1]) : process.pid, max_output_len: 16384 })));
   for (;;) {
@@ -37,6 +39,7 @@ async function serve(socket: SeqpacketSocket): Promise<void> {
     if (typeof got === 'string') break;
     const cmd = got.toString();
     commands++;
+    if (mode === 'flaky' && ++served >= 10) break;
     const exitAfter = /^exit-after-(\d+)$/.exec(mode);
     if (exitAfter && commands >= Number(exitAfter[1])) process.exit(0);
     if (mode === 'silent') continue;

@@ -60,6 +60,8 @@ export function replayTelemetry(scenario: Scenario): TelemetryConnection & { sen
       if (!existsSync(file)) throw new Error(`fixture ${scenario} has no reply for ${command}`);
       return parseReply(readFileSync(file, 'utf8'), command);
     },
+    setDeadline() {},
+    isClosed: () => false,
     close() {},
   };
 }

@@ -185,6 +185,8 @@ function mutatedReplay(r: () => number, replies: Map<string, unknown>, scenario:
       const text = r() < 0.15 ? mutateText(r, JSON.stringify({ [key]: data })) : JSON.stringify({ [key]: r() < 0.15 ? mutateValue(r, data) : data });
       return parseReply(text, command);
     },
+    setDeadline() {},
+    isClosed: () => false,
     close() {},
   };
 }

@@ -55,7 +55,7 @@ test('threads: names and last CPU from task/*/stat', async () => {
 
 test('stat: comm with spaces and parentheses', () => {
   const line = '42 (a) b (c) R 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 3 37 38';
-  assert.deepEqual(parseStat(line), { state: 'R', lastCpu: 3 });
+  assert.deepEqual(parseStat(line), { name: 'a) b (c', state: 'R', lastCpu: 3 });
 });
 
 test('no such pid is NotFound', async () => {
@@ -80,16 +80,16 @@ test('hugetlbfs mounts and file prefixes', () => {
 test('a sampler that keeps its reading does not walk unchanged mappings again, and says so', async () => {
   const host = fixtureHost('testpmd');
   const cache: MappingsCache = new Map();
-  const first = await readProcess(host, 11965, cache);
+  const first = await readProcess(host, 11965, { mappings: cache, affinity: new Map() });
   assert.equal(first.mappingsCarriedOver, false);
-  const second = await readProcess(host, 11965, cache);
+  const second = await readProcess(host, 11965, { mappings: cache, affinity: new Map() });
   assert.equal(second.mappingsCarriedOver, true, 'HugetlbPages unchanged: the last walk still holds');
   assert.deepEqual(second.numa, first.numa);
   assert.equal(buildProcess({ process: second }).carriedOver[0]?.readAt, first.mappingsReadAt!.toISOString());
   // Once the counter differs, the mappings are read again.
   cache.set(11965, { ...cache.get(11965)!, statusHugetlbBytes: 1 });
-  assert.equal((await readProcess(host, 11965, cache)).mappingsCarriedOver, false);
+  assert.equal((await readProcess(host, 11965, { mappings: cache, affinity: new Map() })).mappingsCarriedOver, false);
   // And after the longest allowed age, even with the counter the same.
   cache.set(11965, { ...cache.get(11965)!, readAt: new Date(host.now().getTime() - MAPPINGS_MAX_AGE_MS - 1) });
-  assert.equal((await readProcess(host, 11965, cache)).mappingsCarriedOver, false);
+  assert.equal((await readProcess(host, 11965, { mappings: cache, affinity: new Map() })).mappingsCarriedOver, false);
 });

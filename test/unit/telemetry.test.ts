@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readTelemetry, parseHeapInfo, parseMempoolInfo, parseMemzoneInfo, intArray, prefixOfSocket } from '../../src/collect/telemetry.js';
+import { readTelemetry, sampleTelemetry, LISTS_MAX_AGE_MS, parseHeapInfo, parseMempoolInfo, parseMemzoneInfo, intArray, prefixOfSocket } from '../../src/collect/telemetry.js';
 import { parseHello, parseReply } from '../../src/collect/telemetry-socket.js';
 import { ProtocolError } from '../../src/errors.js';
-import { capturedReply, replayTelemetry } from '../helpers/fixtures.js';
+import { capturedReply, replayTelemetry, VERSION_SCENARIOS } from '../helpers/fixtures.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
@@ -80,6 +80,8 @@ test('memzone list at the 512 cap is walked past', async () => {
       const id = Number(c.split(',')[1]);
       return c.startsWith('/eal/memzone_info') && id < 600 ? zone(id) : null;
     },
+    setDeadline() {},
+    isClosed: () => false,
     close() {},
   };
   const t = await readTelemetry(conn);
@@ -114,4 +116,44 @@ test('a reply that comes after its command timed out never answers the next comm
     server.close();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+for (const scenario of VERSION_SCENARIOS) {
+  test(`${scenario}: a steady sample asks the heaps, pool counts where telemetry has them, and port stats`, async () => {
+    const conn = replayTelemetry(scenario);
+    const at = new Date(Date.parse('2026-01-01T00:00:00Z'));
+    const full = await readTelemetry(conn, at);
+    conn.sent.length = 0;
+    const later = new Date(at.getTime() + 1000);
+    const steady = await sampleTelemetry(conn, full, later, true);
+    const hasCounts = full.mempools.some((m) => m.commonPoolCount !== undefined);
+    const expected = [
+      ...full.heaps.map((h) => `/eal/heap_info,${h.id}`),
+      ...(hasCounts ? full.mempools.map((m) => `/mempool/info,${m.name}`) : []),
+      ...full.ethdevs.map((e) => `/ethdev/stats,${e.port}`),
+    ];
+    assert.deepEqual(conn.sent, expected);
+    assert.equal(steady.carriedOver, true);
+    assert.equal(steady.listedAt, at);
+    assert.deepEqual({ ...steady, carriedOver: false }, full, 'the same replies give the same readings');
+    // With the preload counting, telemetry's pool counts are not asked.
+    conn.sent.length = 0;
+    await sampleTelemetry(conn, full, later, false);
+    assert.ok(!conn.sent.some((c) => c.startsWith('/mempool/')));
+  });
+}
+
+test('a steady sample reads everything again when a heap changed, and past the longest age', async () => {
+  const conn = replayTelemetry('testpmd-23.11.7');
+  const at = new Date(Date.parse('2026-01-01T00:00:00Z'));
+  const full = await readTelemetry(conn, at);
+  const changed = { ...full, heaps: full.heaps.map((h) => ({ ...h, allocCount: h.allocCount - 1 })) };
+  conn.sent.length = 0;
+  const again = await sampleTelemetry(conn, changed, new Date(at.getTime() + 1000), true);
+  assert.equal(again.carriedOver, false);
+  assert.ok(conn.sent.includes('/eal/memzone_list'), 'memzones listed again');
+  conn.sent.length = 0;
+  const old = await sampleTelemetry(conn, full, new Date(at.getTime() + LISTS_MAX_AGE_MS + 1), true);
+  assert.equal(old.carriedOver, false);
+  assert.ok(conn.sent.includes('/eal/memzone_list'));
 });
