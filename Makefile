@@ -12,8 +12,7 @@ setup-tests:
 	@bash scripts/setup.sh tests
 
 build:
-	npx tsc -p tsconfig.json
-	npm run --silent build:web
+	npm run --silent build
 
 native:
 	$(MAKE) -C native

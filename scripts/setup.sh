@@ -54,5 +54,4 @@ if [ "$have" -lt "$want" ] || ! grep -qs ' hugetlbfs ' /proc/mounts; then
 fi
 
 make -C native
-npx tsc -p tsconfig.json
-npm run --silent build:web
+npm run --silent build

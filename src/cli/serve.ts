@@ -18,7 +18,7 @@ export interface ServeOptions extends RecordOptions {
   record: boolean;
 }
 
-/** src/cli and dist/cli both sit two levels under the package root. */
+/** src/cli and the bundle in dist/bin both sit two levels under the package root. */
 const WEB_ROOT = fileURLToPath(new URL('../../dist/web/', import.meta.url));
 
 export async function runServe(host: Host, o: ServeOptions): Promise<void> {

@@ -189,7 +189,7 @@ export interface CliResult {
 
 /** Runs the CLI as a user would (a child process), optionally under another uid. */
 export function gzmem(args: string[], env: NodeJS.ProcessEnv = {}, asUser?: string): Promise<CliResult> {
-  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run make build');
+  if (!existsSync(join(ROOT, 'dist', 'bin', 'main.js'))) throw new Error('dist/ is missing: run make build');
   const node = [process.execPath, CLI, ...args];
   const [cmd, ...rest] = asUser ? ['setpriv', `--reuid=${asUser}`, `--regid=${asUser}`, '--clear-groups', ...node] : node;
   return new Promise((resolve) => {
