@@ -2,6 +2,7 @@
 // and per-hour min/avg/max, each tier with its own retention. The only module with SQL.
 
 import Database from 'better-sqlite3';
+import { highestPoint } from '../model/peaks.js';
 import { MIGRATIONS } from './migrations.js';
 import { GzmemError, ExitCode, errorMessage } from '../errors.js';
 
@@ -242,20 +243,25 @@ export function openStore(
     ).all(bucket, bucket, t.id, q.scope, q.from, q.to) as { name: string; b: number; v: number | null; hi: number | null }[];
     const ts = [...new Set(rows.map((r) => r.b))].sort((a, b) => a - b);
     const index = new Map(ts.map((x, i) => [x, i]));
-    const byName = new Map<string, (number | null)[]>();
-    const peaks = new Map<string, { ts: number; value: number }>();
+    const byName = new Map<string, { values: (number | null)[]; highs: (number | null)[] }>();
     for (const r of rows) {
-      let values = byName.get(r.name);
-      if (!values) byName.set(r.name, (values = new Array<number | null>(ts.length).fill(null)));
-      values[index.get(r.b)!] = r.v;
-      const peak = peaks.get(r.name);
-      if (r.hi !== null && (!peak || r.hi > peak.value)) peaks.set(r.name, { ts: r.b, value: r.hi });
+      let columns = byName.get(r.name);
+      if (!columns) {
+        columns = { values: new Array<number | null>(ts.length).fill(null), highs: new Array<number | null>(ts.length).fill(null) };
+        byName.set(r.name, columns);
+      }
+      columns.values[index.get(r.b)!] = r.v;
+      columns.highs[index.get(r.b)!] = r.hi;
     }
+    const names = [...byName.keys()].sort((a, b) => a.localeCompare(b));
     return {
       resolution,
       ts,
-      series: [...byName].sort((a, b) => a[0].localeCompare(b[0])).map(([name, values]) => ({ name, values })),
-      peaks: [...peaks].map(([name, p]) => ({ name, ...p })),
+      series: names.map((name) => ({ name, values: byName.get(name)!.values })),
+      peaks: names.flatMap((name) => {
+        const peak = highestPoint(ts, byName.get(name)!.highs);
+        return peak ? [{ name, ...peak }] : [];
+      }),
     };
   };
 

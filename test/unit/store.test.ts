@@ -122,3 +122,10 @@ test('a secondary process is its own target, apart from its primary of the same 
   assert.equal(targetKey(primary), 'gztp');
   assert.equal(targetKey(secondary), 'gztp:1');
 });
+
+test('a peak is the highest point, the first when it repeats, none without values', async () => {
+  const { highestPoint } = await import('../../src/model/peaks.js');
+  assert.deepEqual(highestPoint([1, 2, 3, 4], [5, 9, null, 9]), { ts: 2, value: 9 });
+  assert.equal(highestPoint([1, 2], [null, null]), undefined);
+  assert.deepEqual(highestPoint([7], [0]), { ts: 7, value: 0 });
+});

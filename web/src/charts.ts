@@ -4,6 +4,7 @@
 import uPlot from 'uplot';
 import type { SeriesReply } from './api.js';
 import { BYTE_INCRS, bytes, bytesTick, count, time, timeTicks } from './format.js';
+import { highestPoint, type Peak } from '../../src/model/peaks.js';
 
 export type Unit = 'bytes' | 'objects';
 
@@ -22,7 +23,6 @@ export interface SeriesMeta {
   label: string;
 }
 
-export type Peak = { ts: number; value: number };
 export type Columns = [number[], ...(number | null)[][]];
 
 const PROCESS_COLORS: Record<string, string> = {
@@ -160,16 +160,12 @@ export function appendColumns(
   ] as Columns;
 }
 
-/** The highest point of each series in `data`, by name; none for a series with no value. */
+/** The peak of each series in `data`, by name (the history's rule: src/model/peaks.ts); none for a series with no value. */
 export function columnPeaks(data: Columns, names: string[]): Map<string, Peak> {
   const out = new Map<string, Peak>();
   names.forEach((n, i) => {
-    const ys = data[i + 1] ?? [];
-    let best: Peak | undefined;
-    ys.forEach((v, j) => {
-      if (v !== null && (!best || v > best.value)) best = { ts: data[0][j]!, value: v };
-    });
-    if (best) out.set(n, best);
+    const peak = highestPoint(data[0], data[i + 1] ?? []);
+    if (peak) out.set(n, peak);
   });
   return out;
 }
@@ -325,9 +321,9 @@ export function createPanel(el: HTMLElement, spec: PanelSpec, widthOf: () => num
       if (data[0][0] !== before[0][0]) peaks = columnPeaks(data, names);
       else {
         for (const n of names) {
-          const v = record[n];
           const p = peaks.get(n);
-          if (v !== null && v !== undefined && (!p || v > p.value)) peaks.set(n, { ts, value: v });
+          const next = highestPoint(p ? [p.ts, ts] : [ts], p ? [p.value, record[n] ?? null] : [record[n] ?? null]);
+          if (next) peaks.set(n, next);
         }
       }
       el.dataset.resolution = 'live';
