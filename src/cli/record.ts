@@ -45,9 +45,8 @@ export function startRecording(
 export async function runRecord(host: Host, o: RecordOptions): Promise<void> {
   const store = openStore(o.db);
   const recorder = startRecording(host, store, o);
-  process.stderr.write(
-    `gzmem: recording ${o.targets.length ? o.targets.join(', ') : 'every DPDK process'} into ${o.db} every ${o.intervalSec} s (Ctrl-C stops)\n`,
-  );
+  const what = o.targets.length ? o.targets.join(', ') : 'every DPDK process';
+  process.stderr.write(`gzmem: recording ${what} into ${o.db} every ${o.intervalSec} s (Ctrl-C stops)\n`);
   const stop = untilSignal();
   await (o.durationSec !== undefined ? Promise.race([stop, new Promise((r) => setTimeout(r, o.durationSec! * 1000))]) : stop);
   await recorder.stop();

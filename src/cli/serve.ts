@@ -37,9 +37,8 @@ export async function runServe(host: Host, o: ServeOptions): Promise<void> {
   recorder = o.record ? startRecording(host, store, o, { latest, onTick: (tick) => s.publish(tick) }) : undefined;
   const address = s.server.address();
   const port = typeof address === 'object' && address ? address.port : o.port;
-  process.stdout.write(
-    `gzmem: serving http://${o.host}:${port}/ (dashboard, /api, /metrics)${o.record ? `, recording into ${o.db} every ${o.intervalSec} s` : ''}\n`,
-  );
+  const recording = o.record ? `, recording into ${o.db} every ${o.intervalSec} s` : '';
+  process.stdout.write(`gzmem: serving http://${o.host}:${port}/ (dashboard, /api, /metrics)${recording}\n`);
   await untilSignal();
   await recorder?.stop();
   await s.close();

@@ -64,8 +64,10 @@ export function attachLayout(version: string, arch: string): AttachLayout | stri
   if (!m) return `cannot tell the DPDK release from ${JSON.stringify(version.slice(0, 40))}`;
   const line = m[1]!;
   const layout = ATTACH_LAYOUTS.find((l) => l.version === line && l.arch === arch);
-  if (!layout)
-    return `attach reader knows no memory layout of DPDK ${line} on ${arch} (known: ${ATTACH_LAYOUTS.map((l) => `${l.version}/${l.arch}`).join(', ')})`;
+  if (!layout) {
+    const known = ATTACH_LAYOUTS.map((l) => `${l.version}/${l.arch}`).join(', ');
+    return `attach reader knows no memory layout of DPDK ${line} on ${arch} (known: ${known})`;
+  }
   if (!VERIFIED_LAYOUTS.includes(`${line}/${arch}`))
     return `the DPDK ${line} layout on ${arch} (${layout.cacheLine}-byte cache lines) is not verified by any test yet`;
   return layout;

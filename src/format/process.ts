@@ -122,9 +122,10 @@ export function renderProcess(p: DpdkProcess): string {
     const shown = [...p.rings].sort((a, b) => (b.count ?? -1) - (a.count ?? -1) || a.name.localeCompare(b.name)).slice(0, RINGS_SHOWN);
     const total = p.rings.reduce((s, r) => s + r.bytes, 0);
     const entries = p.rings.reduce((s, r) => s + (r.count ?? 0), 0);
+    const cut = p.rings.length > RINGS_SHOWN ? ` (fullest ${RINGS_SHOWN} shown; --json lists all)` : '';
     out.push(
       section(
-        `Rings: ${p.rings.length}, ${bytes(total)}, ${count(entries)} entries held${p.rings.length > RINGS_SHOWN ? ` (fullest ${RINGS_SHOWN} shown; --json lists all)` : ''}`,
+        `Rings: ${p.rings.length}, ${bytes(total)}, ${count(entries)} entries held${cut}`,
         table(
           [
             { header: 'NAME' },
@@ -224,7 +225,8 @@ export function renderProcess(p: DpdkProcess): string {
         ],
         p.hugetlb.byPageSize.map((s) => [bytes(s.pageBytes), bytes(s.bytes)]),
       ) +
-        `\n${p.hugetlb.byNode.map((n) => `node ${n.node}: ${bytes(n.bytes)}`).join('  ') || 'no NUMA detail'}; status HugetlbPages ${bytes(p.hugetlb.statusBytes)}; ${p.hugetlb.mappings} mappings`,
+        `\n${p.hugetlb.byNode.map((n) => `node ${n.node}: ${bytes(n.bytes)}`).join('  ') || 'no NUMA detail'}` +
+        `; status HugetlbPages ${bytes(p.hugetlb.statusBytes)}; ${p.hugetlb.mappings} mappings`,
     ),
   );
 

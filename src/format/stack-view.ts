@@ -11,9 +11,15 @@ export function renderLstack(v: GazelleView): string {
   const p = v.params;
   const out: string[] = [];
   out.push(`pid ${v.pid}  ${safe(v.command)}  lstack.conf ${text(p.confPath)}`);
-  out.push(
-    `params: tcp_conn_count ${count(p.tcpConnCount)}  mbuf_count_per_conn ${count(p.mbufCountPerConn)}  nic_rxqueue_size ${count(p.nicRxqueueSize)}  nic_txqueue_size ${count(p.nicTxqueueSize)}  num_cpus ${text(p.numCpus)}  host_addr ${text(p.hostAddr)}\n`,
-  );
+  const params: [string, string][] = [
+    ['tcp_conn_count', count(p.tcpConnCount)],
+    ['mbuf_count_per_conn', count(p.mbufCountPerConn)],
+    ['nic_rxqueue_size', count(p.nicRxqueueSize)],
+    ['nic_txqueue_size', count(p.nicTxqueueSize)],
+    ['num_cpus', text(p.numCpus)],
+    ['host_addr', text(p.hostAddr)],
+  ];
+  out.push(`params: ${params.map(([k, v]) => `${k} ${v}`).join('  ')}\n`);
   out.push(
     section(
       'Protocol stacks',
@@ -115,9 +121,8 @@ export function renderLstack(v: GazelleView): string {
   for (const c of v.crossCheck) {
     const verdict =
       c.agrees === null ? 'gzmem cannot tell' : c.agrees ? 'agree' : `differ by ${count(Math.abs(c.gazellectlFree - c.gzmemFree!))}`;
-    out.push(
-      `gazellectl: stack tid ${c.tid} mbuf_pool_freecnt ${count(c.gazellectlFree)}; gzmem free ${count(c.gzmemFree)} (${c.pool}): ${verdict} (read moments apart)`,
-    );
+    const readings = `mbuf_pool_freecnt ${count(c.gazellectlFree)}; gzmem free ${count(c.gzmemFree)} (${c.pool})`;
+    out.push(`gazellectl: stack tid ${c.tid} ${readings}: ${verdict} (read moments apart)`);
   }
   for (const n of v.notes) out.push(`note: ${safe(n)}`);
   return out.join('\n') + '\n';

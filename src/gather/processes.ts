@@ -308,8 +308,10 @@ export async function machineSnapshot(
     const { users, unreadable } = await readHugetlbfsUsers(host, mounts);
     // A file may be in use by a process gzmem may not look into: then no file is called an orphan.
     if (unreadable.length === 0) orphans = findOrphans(files, users);
-    else
-      orphansWhy = `cannot tell (run as root): the maps or open files of ${unreadable.length} process${unreadable.length === 1 ? '' : 'es'} could not be read`;
+    else {
+      const processes = `${unreadable.length} process${unreadable.length === 1 ? '' : 'es'}`;
+      orphansWhy = `cannot tell (run as root): the maps or open files of ${processes} could not be read`;
+    }
   }
   return {
     schemaVersion: SCHEMA_VERSION,

@@ -339,9 +339,8 @@ export function buildProcess(input: ProcessInput): DpdkProcess {
   if (preload?.ringsDropped) warnings.push(`the preload's ring registry is full: ${preload.ringsDropped} rings are not listed`);
   for (const m of mempools) {
     if (m.occupancy?.agrees === false) {
-      warnings.push(
-        `${m.name}: sources disagree on objects in use: ${[m.occupancy, ...m.occupancy.checks].map((c) => `${c.source} ${c.inUse}`).join(', ')} (tolerance ${m.occupancy.tolerance})`,
-      );
+      const readings = [m.occupancy, ...m.occupancy.checks].map((c) => `${c.source} ${c.inUse}`).join(', ');
+      warnings.push(`${m.name}: sources disagree on objects in use: ${readings} (tolerance ${m.occupancy.tolerance})`);
     }
   }
   if (t?.params.includes('--no-huge')) warnings.push('runs with --no-huge: its heap is ordinary memory, not hugepages');

@@ -180,7 +180,8 @@ export function startServer(options: ServerOptions, port: number, host: string):
     const ts = tick.ts / 1000;
     let frames = '';
     for (const s of tick.samples) {
-      frames += `event: sample\ndata: ${JSON.stringify({ target: s.key, ts, process: s.values.process ?? {}, stacks: s.values.stack ?? {}, pools: s.values.pool ?? {} })}\n\n`;
+      const sample = { target: s.key, ts, process: s.values.process ?? {}, stacks: s.values.stack ?? {}, pools: s.values.pool ?? {} };
+      frames += `event: sample\ndata: ${JSON.stringify(sample)}\n\n`;
     }
     if (tick.gone.length > 0 || tick.samples.some((s) => !latestKeysAtLastPublish.has(s.key))) {
       frames += `event: targets\ndata: ${JSON.stringify(targetsBody())}\n\n`;

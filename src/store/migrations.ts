@@ -30,11 +30,16 @@ export const MIGRATIONS: Migration[] = [
         UNIQUE (target_id, scope, name)
       );
       -- value NULL marks a gap (the target was gone at that tick).
-      CREATE TABLE raw (series_id INTEGER NOT NULL, ts INTEGER NOT NULL, value REAL, PRIMARY KEY (series_id, ts)) WITHOUT ROWID;
-      CREATE TABLE minute (series_id INTEGER NOT NULL, ts INTEGER NOT NULL, min REAL, avg REAL, max REAL, n INTEGER NOT NULL, PRIMARY KEY (series_id, ts)) WITHOUT ROWID;
-      CREATE TABLE hour (series_id INTEGER NOT NULL, ts INTEGER NOT NULL, min REAL, avg REAL, max REAL, n INTEGER NOT NULL, PRIMARY KEY (series_id, ts)) WITHOUT ROWID;
-      CREATE TABLE gaps (target_id INTEGER NOT NULL REFERENCES targets(id), start_ts INTEGER NOT NULL, end_ts INTEGER, reason TEXT NOT NULL);
-      CREATE TABLE snapshots (target_id INTEGER NOT NULL REFERENCES targets(id), ts INTEGER NOT NULL, json TEXT NOT NULL, PRIMARY KEY (target_id, ts)) WITHOUT ROWID;
+      CREATE TABLE raw (series_id INTEGER NOT NULL, ts INTEGER NOT NULL, value REAL,
+                        PRIMARY KEY (series_id, ts)) WITHOUT ROWID;
+      CREATE TABLE minute (series_id INTEGER NOT NULL, ts INTEGER NOT NULL, min REAL, avg REAL, max REAL, n INTEGER NOT NULL,
+                           PRIMARY KEY (series_id, ts)) WITHOUT ROWID;
+      CREATE TABLE hour (series_id INTEGER NOT NULL, ts INTEGER NOT NULL, min REAL, avg REAL, max REAL, n INTEGER NOT NULL,
+                         PRIMARY KEY (series_id, ts)) WITHOUT ROWID;
+      CREATE TABLE gaps (target_id INTEGER NOT NULL REFERENCES targets(id), start_ts INTEGER NOT NULL, end_ts INTEGER,
+                         reason TEXT NOT NULL);
+      CREATE TABLE snapshots (target_id INTEGER NOT NULL REFERENCES targets(id), ts INTEGER NOT NULL, json TEXT NOT NULL,
+                              PRIMARY KEY (target_id, ts)) WITHOUT ROWID;
       CREATE INDEX raw_ts ON raw (ts);
       CREATE INDEX minute_ts ON minute (ts);
     `,

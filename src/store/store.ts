@@ -234,10 +234,12 @@ export function openStore(
     if (!t) return { resolution, ts: [], series: [], peaks: [] };
     const rows = (
       resolution === 'raw'
-        ? db.prepare(`SELECT s.name, (r.ts / CAST(? AS INTEGER)) * CAST(? AS INTEGER) AS b, avg(r.value) AS v, max(r.value) AS hi, count(*) AS n
+        ? db.prepare(`SELECT s.name, (r.ts / CAST(? AS INTEGER)) * CAST(? AS INTEGER) AS b,
+                           avg(r.value) AS v, max(r.value) AS hi, count(*) AS n
                     FROM raw r JOIN series s ON s.id = r.series_id
                     WHERE s.target_id = ? AND s.scope = ? AND r.ts >= ? AND r.ts <= ? GROUP BY s.name, b ORDER BY b`)
-        : db.prepare(`SELECT s.name, (r.ts / CAST(? AS INTEGER)) * CAST(? AS INTEGER) AS b, sum(r.avg * r.n) / nullif(sum(r.n), 0) AS v, max(r.max) AS hi, sum(r.n) AS n
+        : db.prepare(`SELECT s.name, (r.ts / CAST(? AS INTEGER)) * CAST(? AS INTEGER) AS b,
+                           sum(r.avg * r.n) / nullif(sum(r.n), 0) AS v, max(r.max) AS hi, sum(r.n) AS n
                     FROM ${resolution} r JOIN series s ON s.id = r.series_id
                     WHERE s.target_id = ? AND s.scope = ? AND r.ts >= ? AND r.ts <= ? GROUP BY s.name, b ORDER BY b`)
     ).all(bucket, bucket, t.id, q.scope, q.from, q.to) as { name: string; b: number; v: number | null; hi: number | null }[];
@@ -290,7 +292,8 @@ export function openStore(
     gaps: (key) =>
       db
         .prepare(
-          'SELECT g.start_ts AS start, g.end_ts AS end, g.reason FROM gaps g JOIN targets t ON t.id = g.target_id WHERE t.key = ? ORDER BY g.start_ts',
+          `SELECT g.start_ts AS start, g.end_ts AS end, g.reason FROM gaps g JOIN targets t ON t.id = g.target_id
+           WHERE t.key = ? ORDER BY g.start_ts`,
         )
         .all(key) as { start: number; end: number | null; reason: string }[],
     query,

@@ -443,7 +443,8 @@ async function loadSeries(): Promise<void> {
     status.textContent =
       state.window === 'live'
         ? `following live samples · last ${span(windowSec())}`
-        : `${time(from)} – ${time(to)} · ${r.resolution === 'raw' ? 'every sample' : `per ${r.resolution}`} · ${count(r.ts.length)} points`;
+        : `${time(from)} – ${time(to)} · ${r.resolution === 'raw' ? 'every sample' : `per ${r.resolution}`} · ` +
+          `${count(r.ts.length)} points`;
     state.seriesReady = true;
     for (const s of state.queued) appendSample(s);
     state.queued = [];

@@ -116,7 +116,8 @@ export function createTable<R>(host: HTMLElement, columns: Column<R>[], options:
       rows.length === 0
         ? emptyText
         : hidden > 0
-          ? `Showing the first ${shown.length.toLocaleString('en-US')} of ${sorted.length.toLocaleString('en-US')} ${options.noun}; ${hidden.toLocaleString('en-US')} more not shown (sort to see others).`
+          ? `Showing the first ${shown.length.toLocaleString('en-US')} of ${sorted.length.toLocaleString('en-US')} ${options.noun}; ` +
+            `${hidden.toLocaleString('en-US')} more not shown (sort to see others).`
           : '';
     note.hidden = note.textContent === '';
   };
