@@ -104,6 +104,10 @@ static struct gzm_ring_ent g_reg[GZM_REG_MAX];
 static uint32_t g_reg_hw;		/* slots ever used */
 static uint32_t g_free_idx[GZM_REG_MAX];
 static uint32_t g_nb_free;
+/* atomic, written under g_lock: live entries, and a count of every add and removal, which
+ * /gzmem/info reports without taking g_lock, so a sampler never makes a stack thread wait */
+static uint32_t g_nb_live;
+static uint64_t g_generation;
 static uint64_t g_dropped;		/* atomic: rings not recorded, registry full */
 static uint32_t g_stale;		/* atomic: failed validation at the last scan */
 
@@ -254,6 +258,8 @@ gzm_reg_remove_slot(uint32_t slot)
 	__atomic_store_n(&g_hkey[slot], GZM_KEY_TOMB, __ATOMIC_RELAXED);
 	memset(&g_reg[idx], 0, sizeof(g_reg[idx]));
 	g_free_idx[g_nb_free++] = idx;
+	__atomic_store_n(&g_nb_live, g_nb_live - 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&g_generation, g_generation + 1, __ATOMIC_RELEASE);
 }
 
 /* Records a ring rte_ring_init just set up; re-initialised rings are updated in place. */
@@ -289,7 +295,9 @@ gzm_reg_add(struct rte_ring *r)
 		if (g_hfill + 1 > GZM_HASH_REBUILD)
 			gzm_hash_rebuild();
 		gzm_hash_put((uintptr_t)r, idx);
+		__atomic_store_n(&g_nb_live, g_nb_live + 1, __ATOMIC_RELAXED);
 	}
+	__atomic_store_n(&g_generation, g_generation + 1, __ATOMIC_RELEASE);
 	e = &g_reg[idx];
 	e->ring = r;
 	e->msl = msl;
@@ -482,16 +490,11 @@ gzm_rings_scan(uint32_t from, gzm_ring_visit_t visit, void *arg, uint32_t *next)
 	return valid;
 }
 
-/* Rings registered now (validated only when listed). */
+/* Rings registered now (validated only when listed); read without g_lock. */
 static uint32_t
 gzm_rings_registered(void)
 {
-	uint32_t n;
-
-	rte_spinlock_lock(&g_lock);
-	n = g_reg_hw - g_nb_free;
-	rte_spinlock_unlock(&g_lock);
-	return n;
+	return __atomic_load_n(&g_nb_live, __ATOMIC_RELAXED);
 }
 
 /* ---- JSON size estimates (DPDK 22.11 escaping) ---- */
@@ -904,6 +907,8 @@ gzm_cmd_info(const char *cmd __rte_unused, const char *params __rte_unused,
 	rte_tel_data_start_dict(d);
 	gzm_dict_u64(d, "version", GZM_VERSION);
 	gzm_dict_u64(d, "rings", rings);
+	gzm_dict_u64(d, "rings_generation",
+				  __atomic_load_n(&g_generation, __ATOMIC_ACQUIRE));
 	gzm_dict_u64(d, "rings_dropped",
 				  __atomic_load_n(&g_dropped, __ATOMIC_RELAXED));
 	gzm_dict_u64(d, "rings_stale",

@@ -35,17 +35,17 @@ export interface PreloadReading {
   ringsCarriedOver: boolean;
 }
 
-/** A process's ring list as last read, with the number of rings registered then. */
+/** A process's ring list as last read, with the registry's generation then (it counts every add and removal). */
 export interface RingsListing {
-  registered: number;
+  generation: number;
   rings: PreloadRing[];
   readAt: Date;
 }
 
 /**
- * Kept by the recorder, by pid. Listing every ring costs per ring, in gzmem and in the target's
+ * Kept by a sampler, by pid. Listing every ring costs per ring, in gzmem and in the target's
  * telemetry thread; between listings the counts of rings change, the set of rings shows in the
- * registered count. So a sampler lists again when that count changes, or after RINGS_MAX_AGE_MS.
+ * registry's generation. So a sampler lists again when it changes, or after RINGS_MAX_AGE_MS.
  */
 export type RingsCache = Map<number, RingsListing>;
 export const RINGS_MAX_AGE_MS = 10_000;
@@ -95,12 +95,12 @@ export async function readPreload(conn: TelemetryConnection, cache?: RingsCache,
       pools.push({ name: name[i]!, size, avail, inUse, common, cache, cacheSize });
     }
   });
-  const registered = isNum(info.rings) ? info.rings : -1;
+  const generation = isNum(info.rings_generation) ? info.rings_generation : -1;
   const prior = cache?.get(conn.hello.pid);
   const listing =
-    prior && prior.registered === registered && now.getTime() - prior.readAt.getTime() <= RINGS_MAX_AGE_MS
+    prior && generation >= 0 && prior.generation === generation && now.getTime() - prior.readAt.getTime() <= RINGS_MAX_AGE_MS
       ? prior
-      : { registered, rings: await readRings(conn), readAt: now };
+      : { generation, rings: await readRings(conn), readAt: now };
   cache?.set(conn.hello.pid, listing);
   return {
     version: info.version,

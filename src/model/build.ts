@@ -371,7 +371,7 @@ export function buildProcess(input: ProcessInput): DpdkProcess {
         ? [{ part: 'hugetlb mappings (smaps_rollup, numa_maps): HugetlbPages unchanged since', readAt: p.mappingsReadAt.toISOString() }]
         : []),
       ...(preload?.ringsCarriedOver
-        ? [{ part: 'ring list (preload registry): registered count unchanged since', readAt: preload.ringsReadAt.toISOString() }]
+        ? [{ part: 'ring list (preload registry): no ring created or freed since', readAt: preload.ringsReadAt.toISOString() }]
         : []),
       ...(t?.carriedOver
         ? [

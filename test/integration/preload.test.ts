@@ -149,7 +149,7 @@ test('the ring registry forgets freed rings, reuses their slots, and says when i
   await ask('unchurn');
 });
 
-test('a sampler lists the rings again when the registered count changes, and carries the list over until then', { skip }, async () => {
+test('a sampler lists the rings again when the registry changes (its generation), and carries the list over until then', { skip }, async () => {
   const g = await startGzload({ app: ['--stacks', '1', '--tcp_conn_count', '32', '--pattern', 'idle'], env: { LD_PRELOAD: PRELOAD } });
   started.push(g);
   const host = liveHost();
@@ -172,12 +172,20 @@ test('a sampler lists the rings again when the registered count changes, and car
   assert.equal(second.ringsCarriedOver, true);
   assert.equal(asked.filter((c) => c.startsWith('/gzmem/rings')).length, pages, 'no ring page asked while nothing was registered or freed');
   assert.deepEqual(second.rings.map((r) => r.name), first.rings.map((r) => r.name));
-  // New rings: the registered count changes, and the next sample lists them all.
+  // New rings: the generation changes, and the next sample lists them all.
   g.send!('churn 10');
   await g.nextLine!();
   const third = await read();
   assert.equal(third.ringsCarriedOver, false);
   assert.equal(third.rings.filter((r) => r.name.startsWith('churn_')).length, 10);
+  // Freed and created again between two samples: the same count, a new generation, a new listing.
+  g.send!('unchurn');
+  await g.nextLine!();
+  g.send!('churn 10');
+  await g.nextLine!();
+  const fourth = await read();
+  assert.equal(fourth.rings.length, third.rings.length);
+  assert.equal(fourth.ringsCarriedOver, false, 'the registry changed although its count did not');
   g.send!('unchurn');
   await g.nextLine!();
   assert.equal((await read()).rings.filter((r) => r.name.startsWith('churn_')).length, 0);
