@@ -1,7 +1,8 @@
 // What gzmem costs the application, measured on gzload's packet rate (net_null rx on its stack
 // thread), as ratios from one run:
-//  1. sampling: in ONE gzload process, alternate windows with `gzmem record` running and without;
-//     ratio = median rate with / median rate without. Same process, so placement noise cancels.
+//  1. sampling: in ONE gzload process, alternate windows with one warm `gzmem record` sampling and
+//     stopped (SIGSTOP); ratio = median rate with / median rate without. Same processes, so placement
+//     noise cancels.
 //     The recorder is pinned with taskset to the core of gzload's stack thread: the worst case, where
 //     every cycle gzmem takes is one the application loses. At 1 Hz and 10 Hz, with the preload and
 //     without it (attach reader).
@@ -15,7 +16,9 @@ import { spawn } from 'node:child_process';
 import { CLI, PRELOAD, startGzload, stop, type DpdkProc } from '../test/helpers/dpdk.js';
 import { stopChild } from '../test/helpers/serve.js';
 
-const windowSec = Number(process.argv[2] ?? 1);
+const windowSec = Number(process.argv[2] ?? 2);
+/** The recorder runs this long before the first window: its caches filled, its code warm. */
+const WARM_MS = 10_000;
 const windows = Number(process.argv[3] ?? 20);
 const rounds = Number(process.argv[4] ?? 6);
 /** gzload -l 0-1 runs its one stack thread on lcore 1, pinned to core 1. */
@@ -46,26 +49,42 @@ async function window(gz: DpdkProc): Promise<number> {
   return ((p1 - p0) / (performance.now() - t0)) * 1000;
 }
 
+/**
+ * One recorder, started and warmed once, pinned to the application's core; windows alternate with it
+ * sampling and with it stopped (SIGSTOP, SIGCONT): the steady cost of a recorder that runs for days,
+ * not the cost of starting one.
+ */
 async function samplingCost(preload: boolean, hz: number): Promise<void> {
   const gz = await start(preload);
   const dir = mkdtempSync(join(tmpdir(), 'gzmem-overhead-'));
+  const rec = spawn('taskset', ['-c', APP_CORE, process.execPath, CLI, 'record', gz.prefix, '--db', join(dir, 'overhead.db'), '-i', String(1 / hz)], {
+    stdio: 'ignore',
+  });
+  const child = { child: rec, stderr: () => '' };
   try {
+    await sleep(WARM_MS);
     const off: number[] = [];
     const on: number[] = [];
+    process.kill(rec.pid!, 'SIGSTOP');
     for (let i = 0; i < windows; i++) {
       if (i % 2 === 0) {
         off.push(await window(gz));
-        continue;
+        process.kill(rec.pid!, 'SIGCONT');
+        // Its first tick after a stop comes at once: let it pass, so a window sees the steady rate.
+        await sleep(1000 / hz + 200);
+      } else {
+        on.push(await window(gz));
+        process.kill(rec.pid!, 'SIGSTOP');
       }
-      const rec = spawn('taskset', ['-c', APP_CORE, process.execPath, CLI, 'record', gz.prefix, '--db', join(dir, `w${i}.db`), '-i', String(1 / hz)], { stdio: 'ignore' });
-      const child = { child: rec, stderr: () => '' };
-      await sleep(1500); // started and warm: the window sees steady sampling, not node's start
-      on.push(await window(gz));
-      await stopChild(child);
     }
     const label = `${hz} Hz, ${preload ? 'preload' : 'attach, no preload'}`;
-    console.log(`sampling ${label.padEnd(26)}: ${mpps(median(on))} vs ${mpps(median(off))} Mpps  ratio ${(median(on) / median(off)).toFixed(4)}  (${windows} alternating ${windowSec} s windows; on: ${on.map(mpps).join(' ')}; off: ${off.map(mpps).join(' ')})`);
+    console.log(
+      `sampling ${label.padEnd(26)}: ${mpps(median(on))} vs ${mpps(median(off))} Mpps  ratio ${(median(on) / median(off)).toFixed(4)}` +
+        `  (${windows} alternating ${windowSec} s windows; on: ${on.map(mpps).join(' ')}; off: ${off.map(mpps).join(' ')})`,
+    );
   } finally {
+    process.kill(rec.pid!, 'SIGCONT');
+    await stopChild(child);
     await stop(gz);
     rmSync(dir, { recursive: true, force: true });
   }
