@@ -79,6 +79,7 @@ enum gz_pattern {
 	GZ_PAT_BURST,
 	GZ_PAT_SLOW,
 	GZ_PAT_LEAK,
+	GZ_PAT_SPIKE,
 	GZ_PAT_MAX,
 };
 
@@ -88,7 +89,11 @@ static const char * const gz_pattern_names[GZ_PAT_MAX] = {
 	[GZ_PAT_BURST] = "burst",
 	[GZ_PAT_SLOW] = "slow",
 	[GZ_PAT_LEAK] = "leak",
+	[GZ_PAT_SPIKE] = "spike",
 };
+
+/* spike: every recv ring full for this long, once a second */
+#define GZ_SPIKE_MS 20
 
 struct gz_conf {
 	uint32_t tcp_conn_count;
@@ -170,6 +175,7 @@ struct gz_stack {
 	uint64_t leak_owed;
 	uint64_t held;		/* ground truth: mbufs in this stack's rings + leak list */
 	uint64_t rx_empty;	/* rx polls that returned nothing (net_null: pool dry) */
+	uint32_t max_in_use;	/* spike: the pool's highest in-use this thread saw (atomic) */
 	int cpu;
 
 	/* handshakes with main */
@@ -245,7 +251,7 @@ gz_usage(FILE *f)
 		"  --nic_rxqueue_size N     rx descriptors per queue (default 512)\n"
 		"  --nic_txqueue_size N     tx descriptors per queue (default 512)\n"
 		"  --stacks N               stack threads (default: one per worker lcore)\n"
-		"  --pattern P              idle|steady|burst|slow|leak (default steady)\n"
+		"  --pattern P              idle|steady|burst|slow|leak|spike (default steady)\n"
 		"  --hold K                 mbufs held per connection (default 4)\n"
 		"  --ring-size N            per-connection ring size, power of two (default 128)\n"
 		"stdin commands: pattern <name> [hold] | pause | resume | truth | churn <n> | unchurn | quit\n");
@@ -376,7 +382,7 @@ gz_parse_args(int argc, char **argv, struct gz_conf *c)
 			break;
 		case OPT_PATTERN:
 			if (gz_parse_pattern(optarg, &c->pattern) < 0) {
-				gz_usage_error("--pattern must be idle, steady, burst, slow or leak, not '%s'",
+				gz_usage_error("--pattern must be idle, steady, burst, slow, leak or spike, not '%s'",
 					       optarg);
 				return -1;
 			}
@@ -524,6 +530,8 @@ gz_stack_pattern_target(const struct gz_stack *st, enum gz_pattern pat, uint32_t
 			(uint32_t)RTE_MIN((uint64_t)hold * 4, (uint64_t)st->ring_cap) : 0;
 	case GZ_PAT_SLOW:
 		return st->ring_cap;
+	case GZ_PAT_SPIKE:
+		return st->burst_high ? st->ring_cap : 0;
 	case GZ_PAT_IDLE:
 	default:
 		return 0;
@@ -545,6 +553,11 @@ gz_stack_switch(struct gz_stack *st, uint64_t mode, uint64_t now)
 	if (pat == GZ_PAT_BURST && old != GZ_PAT_BURST) {
 		st->burst_high = true;
 		st->next_flip = now + 2 * g_hz;
+	}
+	if (pat == GZ_PAT_SPIKE && old != GZ_PAT_SPIKE) {
+		st->burst_high = false;
+		st->next_flip = now + g_hz / 10;
+		__atomic_store_n(&st->max_in_use, 0, __ATOMIC_RELAXED);
 	}
 	if (pat == GZ_PAT_SLOW && old != GZ_PAT_SLOW)
 		st->next_tick = now + g_hz / 10;
@@ -627,6 +640,15 @@ gz_stack_poll(struct gz_stack *st)
 					GZ_MODE_HOLD(st->mode)));
 		}
 		break;
+	case GZ_PAT_SPIKE:
+		if (now >= st->next_flip) {
+			st->burst_high = !st->burst_high;
+			st->next_flip = now + (st->burst_high ? g_hz * GZ_SPIKE_MS / 1000 :
+					       g_hz - g_hz * GZ_SPIKE_MS / 1000);
+			gz_stack_set_target(st, gz_stack_pattern_target(st, st->pattern,
+					GZ_MODE_HOLD(st->mode)));
+		}
+		break;
 	case GZ_PAT_SLOW:
 		if (now >= st->next_tick) {
 			st->next_tick = now + g_hz / 10;
@@ -655,6 +677,12 @@ gz_stack_poll(struct gz_stack *st)
 		used += gz_stack_leak(st, pkts + used, n - used);
 	/* the rest is the traffic that passes through: send it on */
 	gz_stack_out(st, pkts + used, n - used);
+	if (st->pattern == GZ_PAT_SPIKE && st->burst_high) {
+		/* the truth a peak sampler is checked against: in use as the pool counts it */
+		n = rte_mempool_in_use_count(st->mbuf_pool);
+		if (n > st->max_in_use)
+			__atomic_store_n(&st->max_in_use, n, __ATOMIC_RELAXED);
+	}
 }
 
 static void
@@ -1029,7 +1057,8 @@ gz_truth_print(FILE *f)
 			",\"leak\":%" PRIu32 ",\"nic_held\":0,\"pool\":",
 			st->held, recv, send, st->leak_len);
 		gz_json_str(f, st->mbuf_pool->name);
-		fprintf(f, ",\"rx_empty\":%" PRIu64 "}", st->rx_empty);
+		fprintf(f, ",\"rx_empty\":%" PRIu64 ",\"max_in_use\":%" PRIu32 "}", st->rx_empty,
+			__atomic_load_n(&st->max_in_use, __ATOMIC_RELAXED));
 	}
 
 	fputs("],\"pools\":[", f);

@@ -6,16 +6,27 @@
  *   /gzmem/mempools,<start>  occupancy of every mempool, paginated
  *   /gzmem/mempool,<name>    one pool, with per-lcore cache lengths
  *   /gzmem/rings,<start>     every ring ever rte_ring_init'ed and still live
+ *   /gzmem/peaks,<reader>[,<start>]  each mempool's highest in-use since this
+ *                            reader's last read, and since start
  *
  * Rings are recorded by interposing rte_ring_init (rte_ring_create reaches
  * it through librte_ring's PLT) and forgotten in rte_ring_free and rte_free.
  * Nothing here runs per packet: the hooks are control-path calls and all
- * reading happens in telemetry callbacks. No code path exits or aborts.
+ * reading happens in telemetry callbacks, except the peak sampler: a
+ * low-priority thread (started by the interposed rte_eal_init, off the
+ * lcores' CPUs) that reads every pool's occupancy about 1,000 times a
+ * second, so a burst between two of gzmem's samples still shows.
+ * GZMEM_PEAKS=off leaves it out, GZMEM_PEAK_HZ sets its rate (10..10000).
+ * No code path exits or aborts.
  */
 
 #define _GNU_SOURCE
 
 #include <dlfcn.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -30,7 +41,9 @@
 #include <unistd.h>
 
 #include <rte_common.h>
+#include <rte_eal.h>
 #include <rte_eal_memconfig.h>
+#include <rte_lcore.h>
 #include <rte_fbarray.h>
 #include <rte_malloc.h>
 #include <rte_memory.h>
@@ -97,6 +110,8 @@ typedef void (*gzm_free_t)(void *);
 static gzm_ring_init_t gzm_real_ring_init;
 static gzm_ring_free_t gzm_real_ring_free;
 static gzm_free_t gzm_real_free;
+typedef int (*gzm_eal_init_t)(int, char **);
+static gzm_eal_init_t gzm_real_eal_init;
 
 /* g_lock guards the registry, the free list and every hash write */
 static rte_spinlock_t g_lock = RTE_SPINLOCK_INITIALIZER;
@@ -921,6 +936,317 @@ gzm_cmd_info(const char *cmd __rte_unused, const char *params __rte_unused,
 
 /* ---- constructor ---- */
 
+/* ---- true peaks: a sampler thread ---- */
+
+/*
+ * Pools are sampled with the mempool list's read lock held for one pass (microseconds): a pool
+ * being created or freed waits that long at most; nothing on the packet path takes it. Readers
+ * (telemetry threads) and the sampler share g_peak_lock, which no DPDK thread ever takes.
+ */
+#define GZM_PEAK_POOLS 256u
+#define GZM_PEAK_READERS 16u
+#define GZM_PEAK_HZ_DEFAULT 1000u
+#define GZM_PEAK_PAGE 64u
+
+struct gzm_peak {
+	const struct rte_mempool *mp;	/* NULL: a free slot */
+	char name[RTE_MEMPOOL_NAMESIZE];
+	uint32_t size;
+	uint32_t now;			/* in use at the last pass */
+	uint32_t hwm;			/* highest in use since the pool was first seen */
+	uint32_t max[GZM_PEAK_READERS];	/* highest since each reader's last read */
+	bool seen;			/* in the current pass */
+};
+
+struct gzm_peak_reader {
+	uint64_t id;			/* 0: free */
+	uint64_t since_ns;		/* start of the window being measured */
+};
+
+static rte_spinlock_t g_peak_lock = RTE_SPINLOCK_INITIALIZER;
+static struct gzm_peak g_peaks[GZM_PEAK_POOLS];
+static struct gzm_peak_reader g_readers[GZM_PEAK_READERS];
+static uint64_t g_peak_passes;		/* atomic */
+static uint64_t g_peak_started_ns;
+static uint32_t g_peak_hz;		/* 0: not running */
+static uint32_t g_peak_untracked;	/* pools beyond GZM_PEAK_POOLS at the last pass */
+static cpu_set_t g_peak_cpus;		/* the process's CPUs before EAL pinned the main thread */
+
+static void
+gzm_peak_visit(struct rte_mempool *mp, void *arg)
+{
+	struct gzm_pool_stat st;
+	struct gzm_peak *pk, *free_slot = NULL;
+	uint32_t i, r, *untracked = arg;
+
+	for (i = 0; i < GZM_PEAK_POOLS; i++) {
+		pk = &g_peaks[i];
+		if (pk->mp == mp && strncmp(pk->name, mp->name, sizeof(pk->name)) == 0)
+			break;
+		if (pk->mp == NULL && free_slot == NULL)
+			free_slot = pk;
+	}
+	if (i == GZM_PEAK_POOLS) {
+		if (free_slot == NULL) {
+			(*untracked)++;
+			return;
+		}
+		pk = free_slot;
+		memset(pk, 0, sizeof(*pk));
+		pk->mp = mp;
+		memcpy(pk->name, mp->name, sizeof(pk->name));
+		pk->name[sizeof(pk->name) - 1] = '\0';
+	}
+	pk->seen = true;
+	/* while a pool is populated its objects are not in it yet: that is not use */
+	if (mp->populated_size < mp->size)
+		return;
+	gzm_pool_stat(mp, &st, NULL);
+	pk->size = st.size;
+	pk->now = st.in_use;
+	if (st.in_use > pk->hwm)
+		pk->hwm = st.in_use;
+	for (r = 0; r < GZM_PEAK_READERS; r++)
+		if (st.in_use > pk->max[r])
+			pk->max[r] = st.in_use;
+}
+
+/* One pass over every pool; slots of pools that are gone are freed. */
+static void
+gzm_peak_pass(void)
+{
+	uint32_t i, untracked = 0;
+
+	rte_mcfg_mempool_read_lock();
+	rte_spinlock_lock(&g_peak_lock);
+	for (i = 0; i < GZM_PEAK_POOLS; i++)
+		g_peaks[i].seen = false;
+	rte_mempool_walk(gzm_peak_visit, &untracked);
+	for (i = 0; i < GZM_PEAK_POOLS; i++)
+		if (g_peaks[i].mp != NULL && !g_peaks[i].seen)
+			g_peaks[i].mp = NULL;
+	g_peak_untracked = untracked;
+	rte_spinlock_unlock(&g_peak_lock);
+	rte_mcfg_mempool_read_unlock();
+	__atomic_fetch_add(&g_peak_passes, 1, __ATOMIC_RELAXED);
+}
+
+/* Off the lcores' CPUs (rte_mempool_walk is not exported before EAL is up, so it starts after). */
+static void
+gzm_peak_place(void)
+{
+	cpu_set_t cpus;
+	unsigned int lcore;
+	int cpu;
+
+	cpus = g_peak_cpus;
+	/* the CPU each lcore runs on; stable from 22.11, exported as experimental in 21.11 */
+	RTE_LCORE_FOREACH(lcore) {
+#if RTE_VERSION < RTE_VERSION_NUM(22, 11, 0, 0)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#endif
+		cpu = rte_lcore_to_cpu_id((int)lcore);
+#if RTE_VERSION < RTE_VERSION_NUM(22, 11, 0, 0)
+#pragma GCC diagnostic pop
+#endif
+		if (cpu >= 0 && cpu < CPU_SETSIZE)
+			CPU_CLR(cpu, &cpus);
+	}
+	/* every CPU an lcore: share them, at the lowest priority */
+	if (CPU_COUNT(&cpus) == 0)
+		cpus = g_peak_cpus;
+	if (CPU_COUNT(&cpus) != 0)
+		(void)pthread_setaffinity_np(pthread_self(), sizeof(cpus), &cpus);
+	(void)setpriority(PRIO_PROCESS, (id_t)gzm_gettid(), 19);
+	/* a 1 ms sleep should not stretch by the default 50 us of timer slack */
+	(void)prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+}
+
+static void *
+gzm_peak_thread(void *arg __rte_unused)
+{
+	struct timespec next, period;
+	uint64_t ns = 1000000000ull / g_peak_hz;
+
+	gzm_peak_place();
+	period.tv_sec = (time_t)(ns / 1000000000ull);
+	period.tv_nsec = (long)(ns % 1000000000ull);
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	for (;;) {
+		gzm_peak_pass();
+		next.tv_sec += period.tv_sec;
+		next.tv_nsec += period.tv_nsec;
+		if (next.tv_nsec >= 1000000000L) {
+			next.tv_sec++;
+			next.tv_nsec -= 1000000000L;
+		}
+		/* absolute deadlines: the rate holds however long a pass takes */
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
+			;
+	}
+	return NULL;
+}
+
+static uint32_t
+gzm_peak_rate(void)
+{
+	const char *v = getenv("GZMEM_PEAKS");
+	const char *hz = getenv("GZMEM_PEAK_HZ");
+	unsigned long n;
+	char *end;
+
+	if (v != NULL && (strcmp(v, "off") == 0 || strcmp(v, "0") == 0))
+		return 0;
+	if (hz == NULL || *hz == '\0')
+		return GZM_PEAK_HZ_DEFAULT;
+	n = strtoul(hz, &end, 10);
+	if (*end != '\0' || n < 10 || n > 10000)
+		return GZM_PEAK_HZ_DEFAULT;
+	return (uint32_t)n;
+}
+
+static void
+gzm_peaks_start(void)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	uint32_t hz = gzm_peak_rate();
+
+	if (hz == 0 || rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return;
+	g_peak_started_ns = gzm_now_ns();
+	g_peak_hz = hz;
+	if (pthread_attr_init(&attr) != 0) {
+		g_peak_hz = 0;
+		return;
+	}
+	(void)pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, gzm_peak_thread, NULL) == 0)
+		(void)pthread_setname_np(t, "gzmem-peaks");
+	else
+		g_peak_hz = 0;
+	(void)pthread_attr_destroy(&attr);
+}
+
+int
+rte_eal_init(int argc, char **argv)
+{
+	gzm_eal_init_t fn = GZM_REAL(gzm_real_eal_init, "rte_eal_init");
+	int rc;
+
+	if (fn == NULL)
+		return -1;
+	/* before EAL pins this thread to the main lcore */
+	if (sched_getaffinity(0, sizeof(g_peak_cpus), &g_peak_cpus) != 0)
+		CPU_ZERO(&g_peak_cpus);
+	rc = fn(argc, argv);
+	if (rc >= 0)
+		gzm_peaks_start();
+	return rc;
+}
+
+/* The reader's slot: its own, a free one, or the one read longest ago. Under g_peak_lock. */
+static uint32_t
+gzm_peak_reader(uint64_t id, bool *fresh)
+{
+	uint32_t r, pick = 0;
+
+	for (r = 0; r < GZM_PEAK_READERS; r++) {
+		if (g_readers[r].id == id) {
+			*fresh = false;
+			return r;
+		}
+		if (g_readers[r].id == 0 ||
+		    (g_readers[pick].id != 0 && g_readers[r].since_ns < g_readers[pick].since_ns))
+			pick = r;
+	}
+	g_readers[pick].id = id;
+	g_readers[pick].since_ns = g_peak_started_ns;
+	*fresh = true;
+	return pick;
+}
+
+enum { GZM_PK_NAME, GZM_PK_SIZE, GZM_PK_NOW, GZM_PK_PEAK, GZM_PK_HWM, GZM_PK_NB };
+static const char * const gzm_pk_keys[GZM_PK_NB] = { "name", "size", "in_use", "peak", "hwm" };
+static const enum rte_tel_value_type gzm_pk_types[GZM_PK_NB] = {
+	RTE_TEL_STRING_VAL, RTE_TEL_U64_VAL, RTE_TEL_U64_VAL, RTE_TEL_U64_VAL, RTE_TEL_U64_VAL,
+};
+
+/*
+ * /gzmem/peaks,<reader>[,<start>]: per pool, the highest in-use since this reader's last read of
+ * that pool (reset by the read; a new reader's window starts with the sampler) and since start.
+ * Readers are told apart by an id of their choosing (gzmem uses its pid); the least recently
+ * read of 16 slots is reused for a new one.
+ */
+static int
+gzm_cmd_peaks(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
+{
+	struct rte_tel_data *arr[GZM_PK_NB];
+	struct gzm_page_cursor c;
+	char name[RTE_MEMPOOL_NAMESIZE];
+	uint64_t id = 0, now = gzm_now_ns(), since;
+	const char *p = params;
+	uint32_t i, r, total = 0, peak, cost;
+	bool fresh;
+
+	memset(&c, 0, sizeof(c));
+	if (p == NULL || *p < '1' || *p > '9')
+		return -EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		id = id * 10 + (uint64_t)(*p - '0');
+		if (id > UINT32_MAX)
+			return -EINVAL;
+	}
+	if (*p == ',') {
+		if (gzm_parse_start(p + 1, &c.start) < 0)
+			return -EINVAL;
+	} else if (*p != '\0') {
+		return -EINVAL;
+	}
+	rte_tel_data_start_dict(d);
+	gzm_dict_u64(d, "hz", g_peak_hz);
+	if (g_peak_hz == 0)
+		return 0;
+	if (gzm_tel_alloc_arrays(arr, gzm_pk_types, GZM_PK_NB) < 0)
+		return -ENOMEM;
+	rte_spinlock_lock(&g_peak_lock);
+	r = gzm_peak_reader(id, &fresh);
+	since = g_readers[r].since_ns;
+	for (i = 0; i < GZM_PEAK_POOLS; i++) {
+		if (g_peaks[i].mp == NULL || c.index++ < c.start || c.full)
+			continue;
+		gzm_printable(name, sizeof(name), g_peaks[i].name);
+		/* a window that started before the pool was seen still has the pool's own peak */
+		peak = fresh ? g_peaks[i].hwm : g_peaks[i].max[r];
+		cost = gzm_json_str_len(name) + gzm_json_u64_len(g_peaks[i].size) +
+			gzm_json_u64_len(g_peaks[i].now) + gzm_json_u64_len(peak) +
+			gzm_json_u64_len(g_peaks[i].hwm);
+		if (!gzm_page_take(&c, cost, GZM_PEAK_PAGE))
+			continue;
+		rte_tel_data_add_array_string(arr[GZM_PK_NAME], name);
+		gzm_array_u64(arr[GZM_PK_SIZE], g_peaks[i].size);
+		gzm_array_u64(arr[GZM_PK_NOW], g_peaks[i].now);
+		gzm_array_u64(arr[GZM_PK_PEAK], peak);
+		gzm_array_u64(arr[GZM_PK_HWM], g_peaks[i].hwm);
+		/* the next window of this pool starts where the last pass stands */
+		g_peaks[i].max[r] = g_peaks[i].now;
+	}
+	for (i = 0; i < GZM_PEAK_POOLS; i++)
+		if (g_peaks[i].mp != NULL)
+			total++;
+	if (!c.full)
+		g_readers[r].since_ns = now;
+	rte_spinlock_unlock(&g_peak_lock);
+	gzm_dict_u64(d, "passes", __atomic_load_n(&g_peak_passes, __ATOMIC_RELAXED));
+	gzm_dict_u64(d, "since_ns", since);
+	gzm_dict_u64(d, "now_ns", now);
+	gzm_dict_u64(d, "untracked", g_peak_untracked);
+	gzm_tel_page_header(d, total, c.start, c.shown);
+	gzm_tel_add_arrays(d, arr, gzm_pk_keys, GZM_PK_NB);
+	return 0;
+}
+
 static const struct {
 	const char *cmd;
 	telemetry_cb fn;
@@ -934,6 +1260,8 @@ static const struct {
 	  "gzmem preload: occupancy and per-lcore cache of one mempool. Parameter: name" },
 	{ "/gzmem/rings", gzm_cmd_rings,
 	  "gzmem preload: every live ring with its count, one page. Parameter: start index" },
+	{ "/gzmem/peaks", gzm_cmd_peaks,
+	  "gzmem preload: each mempool's highest in-use since this reader's last read. Parameters: reader id[,start]" },
 };
 
 static void __attribute__((constructor))
@@ -947,6 +1275,7 @@ gzm_init(void)
 	GZM_REAL(gzm_real_ring_init, "rte_ring_init");
 	GZM_REAL(gzm_real_ring_free, "rte_ring_free");
 	GZM_REAL(gzm_real_free, "rte_free");
+	GZM_REAL(gzm_real_eal_init, "rte_eal_init");
 
 	for (i = 0; i < RTE_DIM(gzm_cmds); i++) {
 		rc = rte_telemetry_register_cmd(gzm_cmds[i].cmd, gzm_cmds[i].fn,
