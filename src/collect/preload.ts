@@ -24,9 +24,27 @@ export interface PreloadRing {
   address: string;
 }
 
+/** What the preload's peak sampler saw of one pool. */
+export interface PreloadPeak {
+  /** Highest in use since this reader's previous read (or since the sampler started, at its first). */
+  peak: number;
+  /** Highest in use since the sampler started. */
+  highWater: number;
+}
+
+export interface PreloadPeaks {
+  /** The sampler's rate; 0 when it is off (GZMEM_PEAKS=off). */
+  hz: number;
+  /** Start of the window `peak` covers. */
+  since: Date;
+  pools: Map<string, PreloadPeak>;
+}
+
 export interface PreloadReading {
   version: number;
   pools: PreloadPool[];
+  /** Undefined for a preload without the peak sampler. */
+  peaks?: PreloadPeaks;
   rings: PreloadRing[];
   ringsDropped: number;
   ringsStale: number;
@@ -102,15 +120,41 @@ export async function readPreload(conn: TelemetryConnection, cache?: RingsCache,
       ? prior
       : { generation, rings: await readRings(conn), readAt: now };
   cache?.set(conn.hello.pid, listing);
+  const peaks = await readPeaks(conn);
   return {
     version: info.version,
     pools,
+    ...(peaks ? { peaks } : {}),
     rings: listing.rings,
     ringsDropped: isNum(info.rings_dropped) ? info.rings_dropped : 0,
     ringsStale: isNum(info.rings_stale) ? info.rings_stale : 0,
     ringsReadAt: listing.readAt,
     ringsCarriedOver: listing === prior,
   };
+}
+
+/**
+ * Each reader has its own window: gzmem reads as its own pid, so a recorder's windows are the
+ * intervals between its samples, whatever else reads the same process.
+ */
+async function readPeaks(conn: TelemetryConnection): Promise<PreloadPeaks | undefined> {
+  const first = await conn.cmd(`/gzmem/peaks,${process.pid}`);
+  if (first === null) return undefined;
+  if (!isRecord(first) || !isNum(first.hz)) throw new ProtocolError('malformed reply to /gzmem/peaks');
+  const since = isNum(first.since_ns) ? new Date(first.since_ns / 1e6) : new Date(0);
+  const pools = new Map<string, PreloadPeak>();
+  if (first.hz === 0) return { hz: 0, since, pools };
+  let page: unknown = first;
+  for (let i = 0; i < MAX_PAGES; i++) {
+    if (!isRecord(page) || !isNum(page.next)) throw new ProtocolError('malformed reply to /gzmem/peaks');
+    const n = Array.isArray(page.name) ? page.name.length : 0;
+    const name = column(page, 'name', n, isStr, '/gzmem/peaks');
+    const [peak, hwm] = ['peak', 'hwm'].map((k) => column(page as Record<string, unknown>, k, n, isNum, '/gzmem/peaks'));
+    for (let j = 0; j < n; j++) pools.set(name[j]!, { peak: peak![j]!, highWater: hwm![j]! });
+    if (page.next === -1) break;
+    page = await conn.cmd(`/gzmem/peaks,${process.pid},${page.next}`);
+  }
+  return { hz: first.hz, since, pools };
 }
 
 async function readRings(conn: TelemetryConnection): Promise<PreloadRing[]> {

@@ -1,6 +1,6 @@
 // Renders one DPDK process: the waterfall summary, then one section per kind of memory.
 
-import type { DpdkProcess, Level, Occupancy, Snapshot } from '../model/snapshot.js';
+import type { DpdkProcess, Level, Mempool, Occupancy, Snapshot } from '../model/snapshot.js';
 import { csv } from './csv.js';
 import { table, section } from './table.js';
 import { DASH, bytes, count, percent, safe, text } from './units.js';
@@ -42,6 +42,13 @@ export function renderWaterfall(p: DpdkProcess): string {
       l.bytes === null ? `unknown: ${l.why ?? ''}` : (l.source ?? ''),
     ]),
   );
+}
+
+/** What the PEAK column means, or why it is empty. */
+function peakNote(pools: Mempool[]): string {
+  const sampled = pools.find((m) => m.peak !== null)?.peak;
+  if (!sampled) return `PEAK: ${pools[0]?.peakWhy ?? 'unknown'}`;
+  return `PEAK: the highest in use the preload saw, sampling ${count(sampled.hz)} times a second, since ${sampled.since}`;
 }
 
 export function renderProcess(p: DpdkProcess): string {
@@ -98,6 +105,7 @@ export function renderProcess(p: DpdkProcess): string {
             { header: 'MEMZONES', align: 'right' },
             { header: 'IN USE', align: 'right' },
             { header: 'USE', align: 'right' },
+            { header: 'PEAK', align: 'right' },
             { header: 'IN CACHES', align: 'right' },
             { header: 'SOURCE (CHECKS)' },
           ],
@@ -110,10 +118,11 @@ export function renderProcess(p: DpdkProcess): string {
             String(m.memzones.length),
             count(m.occupancy?.inUse),
             percent(m.occupancy?.inUse, m.size),
+            count(m.peak?.inUse),
             count(m.occupancy?.cacheAvail),
             occupancySource(m.occupancy),
           ]),
-        ),
+        ) + `\n${peakNote(p.mempools)}`,
       ),
     );
   }
@@ -279,6 +288,8 @@ export function processCsvRows(p: DpdkProcess): Cell[][] {
     add('mempool', m.name, 'cache_size', m.cacheSize, 'objects', m.source);
     add('mempool', m.name, 'memzone', m.memzoneBytes, 'bytes', m.source);
     add('mempool', m.name, 'in_use', m.occupancy?.inUse ?? null, 'objects', m.occupancy?.source ?? null);
+    add('mempool', m.name, 'peak', m.peak?.inUse ?? null, 'objects', m.peak ? 'preload' : null);
+    add('mempool', m.name, 'high_water', m.peak?.highWater ?? null, 'objects', m.peak ? 'preload' : null);
   }
   for (const z of p.memzones) add('memzone', z.name, 'length', z.lengthBytes, 'bytes', 'telemetry');
   add('unattributed', 'rte_malloc', 'bytes', p.unattributed.bytes, 'bytes', p.unattributed.source);

@@ -19,6 +19,7 @@ import {
   type Occupancy,
   type OccupancyReading,
   type Orphan,
+  type PoolPeak,
   type Ring,
   type Source,
   type Thread,
@@ -117,7 +118,24 @@ export function occupancyReadings(p: MempoolReading, preload?: PreloadReading, a
   return out;
 }
 
-export function buildMempool(p: MempoolReading, zones: Memzone[], readings: OccupancyReading[] = [], activeLcores = 1): Mempool {
+/** A pool's true peak from the preload's sampler, or why there is none. */
+export function poolPeak(name: string, preload: PreloadReading | undefined): { peak: PoolPeak | null; why?: string } {
+  if (!preload) return { peak: null, why: 'needs the preload (libgzmem.so): without it, peaks are only the sampled values' };
+  const peaks = preload.peaks;
+  if (!peaks) return { peak: null, why: 'this libgzmem.so has no peak sampler' };
+  if (peaks.hz === 0) return { peak: null, why: "the preload's peak sampler is off (GZMEM_PEAKS=off)" };
+  const p = peaks.pools.get(name);
+  if (!p) return { peak: null, why: 'not sampled by the preload yet (a new pool, or beyond its 256 pools)' };
+  return { peak: { inUse: p.peak, since: peaks.since.toISOString(), highWater: p.highWater, hz: peaks.hz } };
+}
+
+export function buildMempool(
+  p: MempoolReading,
+  zones: Memzone[],
+  readings: OccupancyReading[] = [],
+  activeLcores = 1,
+  peak: { peak: PoolPeak | null; why?: string } = { peak: null, why: 'needs the preload (libgzmem.so)' },
+): Mempool {
   const own = zones.filter((z) => z.owner.kind === 'mempool' && z.owner.name === p.name);
   const objectBytes = p.headerSize + p.eltSize + p.trailerSize;
   const occupancy = reconcileOccupancy(readings, p.cacheSize, activeLcores);
@@ -137,6 +155,8 @@ export function buildMempool(p: MempoolReading, zones: Memzone[], readings: Occu
     memzones: own.map((z) => z.name),
     opsIndex: p.opsIndex,
     occupancy,
+    peak: peak.peak,
+    ...(peak.why !== undefined ? { peakWhy: peak.why } : {}),
     source: 'telemetry',
   };
 }
@@ -323,6 +343,7 @@ export function buildProcess(input: ProcessInput): DpdkProcess {
           memzones,
           extra ? [...readings, extra] : readings,
           attach?.pools.find((a) => a.name === m.name)?.cacheLens.length ?? 1,
+          poolPeak(m.name, preload),
         );
       })
     : [];

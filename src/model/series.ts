@@ -8,6 +8,8 @@ export type SeriesValues = {
   process: Record<string, number | null>;
   stack: Record<string, number | null>;
   pool: Record<string, number | null>;
+  /** Each pool's true peak in the interval before this sample (the preload's sampler); null where unknown. */
+  pool_peak: Record<string, number | null>;
 };
 
 /** Pools per process kept as series; more would make history and /metrics unbounded. */
@@ -16,7 +18,11 @@ export const MAX_POOL_SERIES = 64;
 export function seriesOf(p: DpdkProcess, view?: GazelleView): SeriesValues {
   const w = p.waterfall;
   const pool: Record<string, number | null> = {};
-  for (const m of p.mempools.slice(0, MAX_POOL_SERIES)) pool[m.name] = m.occupancy?.inUse ?? null;
+  const poolPeak: Record<string, number | null> = {};
+  for (const m of p.mempools.slice(0, MAX_POOL_SERIES)) {
+    pool[m.name] = m.occupancy?.inUse ?? null;
+    poolPeak[m.name] = m.peak?.inUse ?? null;
+  }
   const stack: Record<string, number | null> = {};
   for (const s of view?.stacks ?? []) stack[s.name] = s.usedBytes;
   return {
@@ -28,6 +34,7 @@ export function seriesOf(p: DpdkProcess, view?: GazelleView): SeriesValues {
     },
     stack,
     pool,
+    pool_peak: poolPeak,
   };
 }
 

@@ -132,7 +132,22 @@ export interface Mempool {
   memzones: string[];
   opsIndex: number;
   occupancy: Occupancy | null;
+  /** The true peak of in-use objects (the preload's sampler), or null with `peakWhy`. */
+  peak: PoolPeak | null;
+  peakWhy?: string;
   source: Source;
+}
+
+/**
+ * The highest in-use the preload's sampler saw, reading the pool about `hz` times a second: in the
+ * window from `since` to the snapshot (a sampler's interval; a one-shot's whole life of the
+ * process), and since the process started.
+ */
+export interface PoolPeak {
+  inUse: number;
+  since: string;
+  highWater: number;
+  hz: number;
 }
 
 export interface EthdevPort {

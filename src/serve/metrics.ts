@@ -36,6 +36,15 @@ export function createMetrics(source: MetricsSource): Metrics {
   const poolSize = g('gzmem_mempool_objects', 'Objects in the mempool', [...proc, 'pool']);
   const poolInUse = g('gzmem_mempool_objects_in_use', 'Mempool objects in use', [...proc, 'pool', 'source']);
   const poolBytes = g('gzmem_mempool_bytes', 'Bytes of the memzones the mempool occupies', [...proc, 'pool']);
+  const poolPeak = g(
+    'gzmem_mempool_objects_in_use_peak',
+    "Highest objects in use in the recorder's last interval, as the preload's sampler saw them",
+    [...proc, 'pool'],
+  );
+  const poolHighWater = g('gzmem_mempool_objects_in_use_high_water', 'Highest objects in use since the process started (preload)', [
+    ...proc,
+    'pool',
+  ]);
   const stackTotal = g('gzmem_stack_memory_bytes', 'Hugepage bytes held by a gazelle protocol-stack thread', [...proc, 'stack']);
   const stackUsed = g('gzmem_stack_memory_used_bytes', 'Bytes of a stack thread in use (total less free pool objects)', [...proc, 'stack']);
   const stackFree = g('gzmem_stack_memory_free_bytes', 'Bytes of a stack thread in free pool objects', [...proc, 'stack']);
@@ -54,6 +63,8 @@ export function createMetrics(source: MetricsSource): Metrics {
     poolSize,
     poolInUse,
     poolBytes,
+    poolPeak,
+    poolHighWater,
     stackTotal,
     stackUsed,
     stackFree,
@@ -84,6 +95,8 @@ export function createMetrics(source: MetricsSource): Metrics {
         set(poolSize, { ...l, pool: m.name }, m.size);
         set(poolBytes, { ...l, pool: m.name }, m.memzoneBytes);
         if (m.occupancy) set(poolInUse, { ...l, pool: m.name, source: m.occupancy.source }, m.occupancy.inUse);
+        set(poolPeak, { ...l, pool: m.name }, m.peak?.inUse);
+        set(poolHighWater, { ...l, pool: m.name }, m.peak?.highWater);
       }
       if (p.rings.length > 0) {
         set(rings, l, p.rings.length);

@@ -38,7 +38,7 @@ const TYPES: Record<string, string> = {
   '.ico': 'image/x-icon',
   '.map': 'application/json',
 };
-const SCOPES: Scope[] = ['process', 'stack', 'pool', 'machine'];
+const SCOPES: Scope[] = ['process', 'stack', 'pool', 'pool_peak', 'machine'];
 /** Live dashboards at once; more get 503 rather than memory and a write per tick each. */
 export const MAX_SSE_CLIENTS = 64;
 /** A client that lets this much pile up unread is dropped, not buffered for. */
@@ -109,7 +109,7 @@ export function startServer(options: ServerOptions, port: number, host: string):
           from > to ||
           maxPoints < 1
         ) {
-          return json(res, 400, { error: 'expected target, scope (process|stack|pool|machine), from and to (ms), maxPoints' });
+          return json(res, 400, { error: 'expected target, scope (process|stack|pool|pool_peak|machine), from and to (ms), maxPoints' });
         }
         const r = store.query({ key, scope, from, to, maxPoints: Math.min(maxPoints, 10000) });
         // uPlot wants seconds on the x axis.
@@ -119,7 +119,7 @@ export function startServer(options: ServerOptions, port: number, host: string):
           series: r.series.map((s) => ({
             ...s,
             label: scope === 'process' ? s.name.replace(/_bytes$/, '').replace(/_/g, ' ') : s.name,
-            unit: scope === 'pool' ? 'objects' : 'bytes',
+            unit: scope === 'pool' || scope === 'pool_peak' ? 'objects' : 'bytes',
           })),
           peaks: r.peaks.map((p) => ({ ...p, ts: p.ts / 1000 })),
         });

@@ -4,6 +4,11 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openStore } from '../../src/store/store.js';
+import { startRecord, stopChild } from '../helpers/serve.js';
 import { liveHost } from '../../src/collect/host.js';
 import { readPreload, type RingsCache } from '../../src/collect/preload.js';
 import { openTelemetry } from '../../src/collect/telemetry-socket.js';
@@ -189,4 +194,49 @@ test('a sampler lists the rings again when the registry changes (its generation)
   g.send!('unchurn');
   await g.nextLine!();
   assert.equal((await read()).rings.filter((r) => r.name.startsWith('churn_')).length, 0);
+});
+
+test("true peaks: a 20 ms spike once a second is caught by the preload's sampler, within 1 % of gzload's own maximum, while 1 Hz samples miss it", { skip }, async () => {
+  const g = await startGzload({ app: ['--stacks', '1', '--pattern', 'spike'], env: { LD_PRELOAD: PRELOAD } });
+  started.push(g);
+  const dir = mkdtempSync(join(tmpdir(), 'gzmem-peaks-'));
+  const db = join(dir, 'peaks.db');
+  const from = Date.now();
+  try {
+    const rec = startRecord([g.prefix, '--db', db, '-i', '1']);
+    await new Promise((r) => setTimeout(r, 6500));
+    assert.equal(await stopChild(rec), 0, rec.stderr());
+    const truth = (await truthOf(g, false)) as Truth & { stacks: { pool: string; max_in_use: number }[] };
+    const { pool, max_in_use: max } = truth.stacks[0]!;
+    assert.ok(max > 1000, `gzload filled its rings (${max})`);
+    const store = openStore(db);
+    try {
+      const series = (scope: 'pool' | 'pool_peak') =>
+        store.query({ key: g.prefix, scope, from, to: Date.now(), maxPoints: 1000 }).series.find((s) => s.name === pool)!.values;
+      // The first sample's window began when the sampler started: from the second on, each is one interval.
+      const peaks = series('pool_peak').slice(1);
+      const sampled = series('pool').slice(1);
+      assert.ok(peaks.length >= 4, `samples: ${peaks.length}`);
+      for (const p of peaks) assert.ok(p !== null && p >= max * 0.99 && p <= max * 1.01, `interval peak ${p} against gzload's ${max}`);
+      const caught = sampled.filter((v) => v !== null && v >= max * 0.5).length;
+      assert.ok(caught <= sampled.length / 2, `1 Hz samples saw the spike ${caught} times of ${sampled.length}`);
+    } finally {
+      store.close();
+    }
+    // A one-shot's window is the sampler's whole run: its peak is the high-water mark.
+    const p = await showProcess(String(g.pid));
+    const m = p.mempools.find((x) => x.name === pool)!;
+    assert.equal(m.peak?.hz, 1000);
+    assert.ok(m.peak!.highWater >= max * 0.99 && m.peak!.highWater <= max * 1.01, `high water ${m.peak!.highWater} against ${max}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('without the preload a pool has no true peak, and says why', { skip }, async () => {
+  const g = await startGzload({ app: ['--stacks', '1', '--pattern', 'idle'] });
+  started.push(g);
+  const m = (await showProcess(String(g.pid))).mempools[0]!;
+  assert.equal(m.peak, null);
+  assert.match(m.peakWhy ?? '', /needs the preload/);
 });
