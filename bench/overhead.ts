@@ -34,8 +34,8 @@ async function packets(gz: DpdkProc): Promise<number> {
   return (JSON.parse(await gz.nextLine!()) as { ipackets: number }).ipackets;
 }
 
-async function start(preload: boolean): Promise<DpdkProc> {
-  const gz = await startGzload({ app: ['--stacks', '1', '--pattern', 'steady'], env: preload ? { LD_PRELOAD: PRELOAD } : {} });
+async function start(env: NodeJS.ProcessEnv): Promise<DpdkProc> {
+  const gz = await startGzload({ app: ['--stacks', '1', '--pattern', 'steady'], env });
   await sleep(500);
   return gz;
 }
@@ -55,7 +55,7 @@ async function window(gz: DpdkProc): Promise<number> {
  * not the cost of starting one.
  */
 async function samplingCost(preload: boolean, hz: number): Promise<void> {
-  const gz = await start(preload);
+  const gz = await start(preload ? { LD_PRELOAD: PRELOAD } : {});
   const dir = mkdtempSync(join(tmpdir(), 'gzmem-overhead-'));
   const rec = spawn('taskset', ['-c', APP_CORE, process.execPath, CLI, 'record', gz.prefix, '--db', join(dir, 'overhead.db'), '-i', String(1 / hz)], {
     stdio: 'ignore',
@@ -90,19 +90,30 @@ async function samplingCost(preload: boolean, hz: number): Promise<void> {
   }
 }
 
+/** Processes without the preload, with it (its peak sampler on) and with the sampler off, interleaved. */
 async function preloadPresence(): Promise<void> {
-  const rate = { with: [] as number[], without: [] as number[] };
+  const variants = {
+    without: {} as NodeJS.ProcessEnv,
+    preload: { LD_PRELOAD: PRELOAD } as NodeJS.ProcessEnv,
+    'sampler off': { LD_PRELOAD: PRELOAD, GZMEM_PEAKS: 'off' } as NodeJS.ProcessEnv,
+  };
+  const rate = new Map<string, number[]>(Object.keys(variants).map((k) => [k, []]));
   for (let r = 0; r < rounds; r++) {
-    for (const preload of [false, true]) {
-      const gz = await start(preload);
+    for (const [name, env] of Object.entries(variants)) {
+      const gz = await start(env);
       try {
-        rate[preload ? 'with' : 'without'].push(await window(gz));
+        rate.get(name)!.push(await window(gz));
       } finally {
         await stop(gz);
       }
     }
   }
-  console.log(`preload loaded, not sampled       : ${mpps(median(rate.with))} vs ${mpps(median(rate.without))} Mpps  ratio ${(median(rate.with) / median(rate.without)).toFixed(4)}  (${rounds} interleaved process pairs; runs without: ${rate.without.map(mpps).join(' ')}; with: ${rate.with.map(mpps).join(' ')})`);
+  const m = (k: string) => median(rate.get(k)!);
+  const runs = [...rate].map(([k, xs]) => `${k}: ${xs.map(mpps).join(' ')}`).join('; ');
+  console.log(
+    `preload loaded, not sampled: ratio ${(m('preload') / m('without')).toFixed(4)}; its peak sampler on against off: ` +
+      `${(m('preload') / m('sampler off')).toFixed(4)}  (${rounds} interleaved rounds; ${runs})`,
+  );
 }
 
 console.log(`gzload packet rate (net_null rx, 1 stack on core ${APP_CORE}), gzmem record pinned to the same core; ratios from one run`);

@@ -25,7 +25,6 @@
 #include <dlfcn.h>
 #include <pthread.h>
 #include <sched.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -112,6 +111,8 @@ static gzm_ring_free_t gzm_real_ring_free;
 static gzm_free_t gzm_real_free;
 typedef int (*gzm_eal_init_t)(int, char **);
 static gzm_eal_init_t gzm_real_eal_init;
+typedef void (*gzm_mempool_free_t)(struct rte_mempool *);
+static gzm_mempool_free_t gzm_real_mempool_free;
 
 /* g_lock guards the registry, the free list and every hash write */
 static rte_spinlock_t g_lock = RTE_SPINLOCK_INITIALIZER;
@@ -939,9 +940,13 @@ gzm_cmd_info(const char *cmd __rte_unused, const char *params __rte_unused,
 /* ---- true peaks: a sampler thread ---- */
 
 /*
- * Pools are sampled with the mempool list's read lock held for one pass (microseconds): a pool
- * being created or freed waits that long at most; nothing on the packet path takes it. Readers
- * (telemetry threads) and the sampler share g_peak_lock, which no DPDK thread ever takes.
+ * The sampler takes no DPDK lock: a low-priority thread preempted while holding one would stall
+ * every thread that wants it. It reads the pools of its own list under g_peak_mutex, which only
+ * it, telemetry threads and the rte_mempool_free hook take (a sleeping lock: a waiter does not spin
+ * against it). The list is filled by telemetry threads, which walk the pools under the mempool
+ * list's read lock as /gzmem/mempools does, at each /gzmem/peaks read: a new pool is sampled from
+ * the first read after its creation. rte_mempool_free first takes the pool off the list (and
+ * keeps it off while it frees), so the sampler never reads a freed pool.
  */
 #define GZM_PEAK_POOLS 256u
 #define GZM_PEAK_READERS 16u
@@ -955,7 +960,9 @@ struct gzm_peak {
 	uint32_t now;			/* in use at the last pass */
 	uint32_t hwm;			/* highest in use since the pool was first seen */
 	uint32_t max[GZM_PEAK_READERS];	/* highest since each reader's last read */
-	bool seen;			/* in the current pass */
+	bool seen;			/* in the current discovery walk */
+	bool ready;			/* populated: sampled */
+	uint64_t since_ns;		/* first sampled: where hwm begins */
 };
 
 struct gzm_peak_reader {
@@ -963,22 +970,67 @@ struct gzm_peak_reader {
 	uint64_t since_ns;		/* start of the window being measured */
 };
 
-static rte_spinlock_t g_peak_lock = RTE_SPINLOCK_INITIALIZER;
+static pthread_mutex_t g_peak_mutex = PTHREAD_MUTEX_INITIALIZER;
+/* pools inside rte_mempool_free: discovery must not take them back */
+#define GZM_PEAK_FREEING 16u
+static const struct rte_mempool *g_freeing[GZM_PEAK_FREEING];
+static uint32_t g_nb_freeing;
 static struct gzm_peak g_peaks[GZM_PEAK_POOLS];
 static struct gzm_peak_reader g_readers[GZM_PEAK_READERS];
 static uint64_t g_peak_passes;		/* atomic */
 static uint64_t g_peak_started_ns;
 static uint32_t g_peak_hz;		/* 0: not running */
-static uint32_t g_peak_untracked;	/* pools beyond GZM_PEAK_POOLS at the last pass */
+static uint32_t g_peak_untracked;	/* pools beyond GZM_PEAK_POOLS at the last discovery */
 static cpu_set_t g_peak_cpus;		/* the process's CPUs before EAL pinned the main thread */
+/* lcores that may hold objects in a pool's cache (role not OFF), refreshed every 128 passes: each
+ * cache sits in its own cache lines, so reading all RTE_MAX_LCORE of them would dominate a pass */
+static unsigned int g_peak_lcores[RTE_MAX_LCORE];
+static unsigned int g_peak_nb_lcores;
 
-static void
-gzm_peak_visit(struct rte_mempool *mp, void *arg)
+/* In use as rte_mempool_avail_count counts it, over the active lcores' caches only. */
+static uint32_t
+gzm_peak_in_use(const struct rte_mempool *mp)
 {
-	struct gzm_pool_stat st;
-	struct gzm_peak *pk, *free_slot = NULL;
-	uint32_t i, r, *untracked = arg;
+	const struct rte_mempool_ops *ops;
+	uint64_t avail = 0;
+	unsigned int k;
 
+	if (mp->ops_index < 0 || mp->ops_index >= RTE_MEMPOOL_MAX_OPS_IDX)
+		return 0;
+	ops = &rte_mempool_ops_table.ops[mp->ops_index];
+	if (ops->get_count == NULL)
+		return 0;
+	avail = ops->get_count(mp);
+	if (mp->cache_size != 0 && mp->local_cache != NULL)
+		for (k = 0; k < g_peak_nb_lcores; k++)
+			avail += mp->local_cache[g_peak_lcores[k]].len;
+	return mp->size - (uint32_t)RTE_MIN(avail, (uint64_t)mp->size);
+}
+
+static bool
+gzm_peak_freeing(const struct rte_mempool *mp)
+{
+	uint32_t i;
+
+	/* a full list of frees in flight: take no pool this walk */
+	if (g_nb_freeing == GZM_PEAK_FREEING)
+		return true;
+	for (i = 0; i < g_nb_freeing; i++)
+		if (g_freeing[i] == mp)
+			return true;
+	return false;
+}
+
+/* Under the mempool list's read lock (rte_mempool_walk), so no pool it sees can be freed meanwhile. */
+static void
+gzm_peak_discover_visit(struct rte_mempool *mp, void *arg)
+{
+	struct gzm_peak *pk, *free_slot = NULL;
+	uint32_t i, *untracked = arg;
+
+	pthread_mutex_lock(&g_peak_mutex);
+	if (gzm_peak_freeing(mp))
+		goto out;
 	for (i = 0; i < GZM_PEAK_POOLS; i++) {
 		pk = &g_peaks[i];
 		if (pk->mp == mp && strncmp(pk->name, mp->name, sizeof(pk->name)) == 0)
@@ -989,46 +1041,114 @@ gzm_peak_visit(struct rte_mempool *mp, void *arg)
 	if (i == GZM_PEAK_POOLS) {
 		if (free_slot == NULL) {
 			(*untracked)++;
-			return;
+			goto out;
 		}
 		pk = free_slot;
 		memset(pk, 0, sizeof(*pk));
-		pk->mp = mp;
 		memcpy(pk->name, mp->name, sizeof(pk->name));
 		pk->name[sizeof(pk->name) - 1] = '\0';
+		pk->size = mp->size;
+		pk->mp = mp;
 	}
 	pk->seen = true;
-	/* while a pool is populated its objects are not in it yet: that is not use */
-	if (mp->populated_size < mp->size)
-		return;
-	gzm_pool_stat(mp, &st, NULL);
-	pk->size = st.size;
-	pk->now = st.in_use;
-	if (st.in_use > pk->hwm)
-		pk->hwm = st.in_use;
-	for (r = 0; r < GZM_PEAK_READERS; r++)
-		if (st.in_use > pk->max[r])
-			pk->max[r] = st.in_use;
+out:
+	pthread_mutex_unlock(&g_peak_mutex);
 }
 
-/* One pass over every pool; slots of pools that are gone are freed. */
+/* Brings the sampler's list up to the process's pools; a telemetry thread calls it. */
 static void
-gzm_peak_pass(void)
+gzm_peak_discover(void)
 {
 	uint32_t i, untracked = 0;
 
-	rte_mcfg_mempool_read_lock();
-	rte_spinlock_lock(&g_peak_lock);
+	pthread_mutex_lock(&g_peak_mutex);
 	for (i = 0; i < GZM_PEAK_POOLS; i++)
 		g_peaks[i].seen = false;
-	rte_mempool_walk(gzm_peak_visit, &untracked);
+	pthread_mutex_unlock(&g_peak_mutex);
+	rte_mempool_walk(gzm_peak_discover_visit, &untracked);
+	pthread_mutex_lock(&g_peak_mutex);
+	/* not seen: freed since the last walk (rte_mempool_free has taken it off already) */
 	for (i = 0; i < GZM_PEAK_POOLS; i++)
 		if (g_peaks[i].mp != NULL && !g_peaks[i].seen)
 			g_peaks[i].mp = NULL;
 	g_peak_untracked = untracked;
-	rte_spinlock_unlock(&g_peak_lock);
-	rte_mcfg_mempool_read_unlock();
+	pthread_mutex_unlock(&g_peak_mutex);
+}
+
+/* One pass over the listed pools: no DPDK lock, only memory the data path writes. */
+static void
+gzm_peak_pass(void)
+{
+	struct gzm_peak *pk;
+	uint32_t i, r, in_use;
+	unsigned int lcore;
+
+	if (__atomic_load_n(&g_peak_passes, __ATOMIC_RELAXED) % 128 == 0) {
+		g_peak_nb_lcores = 0;
+		for (lcore = 0; lcore < RTE_MAX_LCORE; lcore++)
+			if (rte_eal_lcore_role(lcore) != ROLE_OFF)
+				g_peak_lcores[g_peak_nb_lcores++] = lcore;
+	}
+	pthread_mutex_lock(&g_peak_mutex);
+	for (i = 0; i < GZM_PEAK_POOLS; i++) {
+		pk = &g_peaks[i];
+		if (pk->mp == NULL)
+			continue;
+		/* while a pool is populated its objects are not in it yet: that is not use */
+		if (!pk->ready) {
+			if (pk->mp->populated_size < pk->mp->size ||
+			    (pk->mp->flags & RTE_MEMPOOL_F_POOL_CREATED) == 0)
+				continue;
+			pk->ready = true;
+			pk->since_ns = gzm_now_ns();
+		}
+		in_use = gzm_peak_in_use(pk->mp);
+		pk->now = in_use;
+		if (in_use > pk->hwm)
+			pk->hwm = in_use;
+		for (r = 0; r < GZM_PEAK_READERS; r++)
+			if (in_use > pk->max[r])
+				pk->max[r] = in_use;
+	}
+	pthread_mutex_unlock(&g_peak_mutex);
 	__atomic_fetch_add(&g_peak_passes, 1, __ATOMIC_RELAXED);
+}
+
+/* rte_mempool_free: off the sampler's list before the pool is freed, and kept off until it is. */
+static void
+gzm_peak_forget(const struct rte_mempool *mp, bool freeing)
+{
+	uint32_t i;
+
+	pthread_mutex_lock(&g_peak_mutex);
+	if (freeing) {
+		for (i = 0; i < GZM_PEAK_POOLS; i++)
+			if (g_peaks[i].mp == mp)
+				g_peaks[i].mp = NULL;
+		if (g_nb_freeing < GZM_PEAK_FREEING)
+			g_freeing[g_nb_freeing++] = mp;
+	} else {
+		for (i = 0; i < g_nb_freeing; i++) {
+			if (g_freeing[i] == mp) {
+				g_freeing[i] = g_freeing[--g_nb_freeing];
+				break;
+			}
+		}
+	}
+	pthread_mutex_unlock(&g_peak_mutex);
+}
+
+void
+rte_mempool_free(struct rte_mempool *mp)
+{
+	gzm_mempool_free_t fn = GZM_REAL(gzm_real_mempool_free, "rte_mempool_free");
+
+	if (mp != NULL)
+		gzm_peak_forget(mp, true);
+	if (fn != NULL)
+		fn(mp);
+	if (mp != NULL)
+		gzm_peak_forget(mp, false);
 }
 
 /* Off the lcores' CPUs (rte_mempool_walk is not exported before EAL is up, so it starts after). */
@@ -1059,8 +1179,6 @@ gzm_peak_place(void)
 	if (CPU_COUNT(&cpus) != 0)
 		(void)pthread_setaffinity_np(pthread_self(), sizeof(cpus), &cpus);
 	(void)setpriority(PRIO_PROCESS, (id_t)gzm_gettid(), 19);
-	/* a 1 ms sleep should not stretch by the default 50 us of timer slack */
-	(void)prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
 }
 
 static void *
@@ -1146,7 +1264,7 @@ rte_eal_init(int argc, char **argv)
 	return rc;
 }
 
-/* The reader's slot: its own, a free one, or the one read longest ago. Under g_peak_lock. */
+/* The reader's slot: its own, a free one, or the one read longest ago. Under g_peak_mutex. */
 static uint32_t
 gzm_peak_reader(uint64_t id, bool *fresh)
 {
@@ -1167,11 +1285,28 @@ gzm_peak_reader(uint64_t id, bool *fresh)
 	return pick;
 }
 
-enum { GZM_PK_NAME, GZM_PK_SIZE, GZM_PK_NOW, GZM_PK_PEAK, GZM_PK_HWM, GZM_PK_NB };
-static const char * const gzm_pk_keys[GZM_PK_NB] = { "name", "size", "in_use", "peak", "hwm" };
+enum { GZM_PK_NAME, GZM_PK_SIZE, GZM_PK_NOW, GZM_PK_PEAK, GZM_PK_HWM, GZM_PK_SINCE, GZM_PK_NB };
+static const char * const gzm_pk_keys[GZM_PK_NB] = { "name", "size", "in_use", "peak", "hwm", "sampled_since_ns" };
 static const enum rte_tel_value_type gzm_pk_types[GZM_PK_NB] = {
 	RTE_TEL_STRING_VAL, RTE_TEL_U64_VAL, RTE_TEL_U64_VAL, RTE_TEL_U64_VAL, RTE_TEL_U64_VAL,
+	RTE_TEL_U64_VAL,
 };
+
+/* True when every listed pool has been sampled at least once. */
+static bool
+gzm_peak_all_ready(void)
+{
+	bool ready = true;
+	uint32_t i;
+
+	pthread_mutex_lock(&g_peak_mutex);
+	for (i = 0; i < GZM_PEAK_POOLS; i++)
+		if (g_peaks[i].mp != NULL && !g_peaks[i].ready &&
+		    g_peaks[i].mp->populated_size == g_peaks[i].mp->size)
+			ready = false;
+	pthread_mutex_unlock(&g_peak_mutex);
+	return ready;
+}
 
 /*
  * /gzmem/peaks,<reader>[,<start>]: per pool, the highest in-use since this reader's last read of
@@ -1210,18 +1345,25 @@ gzm_cmd_peaks(const char *cmd __rte_unused, const char *params, struct rte_tel_d
 		return 0;
 	if (gzm_tel_alloc_arrays(arr, gzm_pk_types, GZM_PK_NB) < 0)
 		return -ENOMEM;
-	rte_spinlock_lock(&g_peak_lock);
+	if (c.start == 0) {
+		gzm_peak_discover();
+		/* pools this read found: wait a few passes, so even a first read has a sample of them */
+		for (i = 0; i < 5 && !gzm_peak_all_ready(); i++)
+			(void)nanosleep(&(struct timespec){ .tv_nsec = 1000000000L / g_peak_hz }, NULL);
+	}
+	pthread_mutex_lock(&g_peak_mutex);
 	r = gzm_peak_reader(id, &fresh);
 	since = g_readers[r].since_ns;
 	for (i = 0; i < GZM_PEAK_POOLS; i++) {
-		if (g_peaks[i].mp == NULL || c.index++ < c.start || c.full)
+		/* a pool discovered by this read has no sample yet: it shows from the next */
+		if (g_peaks[i].mp == NULL || !g_peaks[i].ready || c.index++ < c.start || c.full)
 			continue;
 		gzm_printable(name, sizeof(name), g_peaks[i].name);
 		/* a window that started before the pool was seen still has the pool's own peak */
 		peak = fresh ? g_peaks[i].hwm : g_peaks[i].max[r];
 		cost = gzm_json_str_len(name) + gzm_json_u64_len(g_peaks[i].size) +
 			gzm_json_u64_len(g_peaks[i].now) + gzm_json_u64_len(peak) +
-			gzm_json_u64_len(g_peaks[i].hwm);
+			gzm_json_u64_len(g_peaks[i].hwm) + gzm_json_u64_len(g_peaks[i].since_ns);
 		if (!gzm_page_take(&c, cost, GZM_PEAK_PAGE))
 			continue;
 		rte_tel_data_add_array_string(arr[GZM_PK_NAME], name);
@@ -1229,15 +1371,16 @@ gzm_cmd_peaks(const char *cmd __rte_unused, const char *params, struct rte_tel_d
 		gzm_array_u64(arr[GZM_PK_NOW], g_peaks[i].now);
 		gzm_array_u64(arr[GZM_PK_PEAK], peak);
 		gzm_array_u64(arr[GZM_PK_HWM], g_peaks[i].hwm);
+		gzm_array_u64(arr[GZM_PK_SINCE], g_peaks[i].since_ns);
 		/* the next window of this pool starts where the last pass stands */
 		g_peaks[i].max[r] = g_peaks[i].now;
 	}
 	for (i = 0; i < GZM_PEAK_POOLS; i++)
-		if (g_peaks[i].mp != NULL)
+		if (g_peaks[i].mp != NULL && g_peaks[i].ready)
 			total++;
 	if (!c.full)
 		g_readers[r].since_ns = now;
-	rte_spinlock_unlock(&g_peak_lock);
+	pthread_mutex_unlock(&g_peak_mutex);
 	gzm_dict_u64(d, "passes", __atomic_load_n(&g_peak_passes, __ATOMIC_RELAXED));
 	gzm_dict_u64(d, "since_ns", since);
 	gzm_dict_u64(d, "now_ns", now);
@@ -1276,6 +1419,7 @@ gzm_init(void)
 	GZM_REAL(gzm_real_ring_free, "rte_ring_free");
 	GZM_REAL(gzm_real_free, "rte_free");
 	GZM_REAL(gzm_real_eal_init, "rte_eal_init");
+	GZM_REAL(gzm_real_mempool_free, "rte_mempool_free");
 
 	for (i = 0; i < RTE_DIM(gzm_cmds); i++) {
 		rc = rte_telemetry_register_cmd(gzm_cmds[i].cmd, gzm_cmds[i].fn,

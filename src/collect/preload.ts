@@ -28,8 +28,9 @@ export interface PreloadRing {
 export interface PreloadPeak {
   /** Highest in use since this reader's previous read (or since the sampler started, at its first). */
   peak: number;
-  /** Highest in use since the sampler started. */
+  /** Highest in use since the sampler first read the pool (`sampledSince`). */
   highWater: number;
+  sampledSince: Date;
 }
 
 export interface PreloadPeaks {
@@ -149,8 +150,10 @@ async function readPeaks(conn: TelemetryConnection): Promise<PreloadPeaks | unde
     if (!isRecord(page) || !isNum(page.next)) throw new ProtocolError('malformed reply to /gzmem/peaks');
     const n = Array.isArray(page.name) ? page.name.length : 0;
     const name = column(page, 'name', n, isStr, '/gzmem/peaks');
-    const [peak, hwm] = ['peak', 'hwm'].map((k) => column(page as Record<string, unknown>, k, n, isNum, '/gzmem/peaks'));
-    for (let j = 0; j < n; j++) pools.set(name[j]!, { peak: peak![j]!, highWater: hwm![j]! });
+    const [peak, hwm, sampled] = ['peak', 'hwm', 'sampled_since_ns'].map((k) =>
+      column(page as Record<string, unknown>, k, n, isNum, '/gzmem/peaks'),
+    );
+    for (let j = 0; j < n; j++) pools.set(name[j]!, { peak: peak![j]!, highWater: hwm![j]!, sampledSince: new Date(sampled![j]! / 1e6) });
     if (page.next === -1) break;
     page = await conn.cmd(`/gzmem/peaks,${process.pid},${page.next}`);
   }

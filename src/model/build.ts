@@ -126,7 +126,16 @@ export function poolPeak(name: string, preload: PreloadReading | undefined): { p
   if (peaks.hz === 0) return { peak: null, why: "the preload's peak sampler is off (GZMEM_PEAKS=off)" };
   const p = peaks.pools.get(name);
   if (!p) return { peak: null, why: 'not sampled by the preload yet (a new pool, or beyond its 256 pools)' };
-  return { peak: { inUse: p.peak, since: peaks.since.toISOString(), highWater: p.highWater, hz: peaks.hz } };
+  const since = new Date(Math.max(peaks.since.getTime(), p.sampledSince.getTime()));
+  return {
+    peak: {
+      inUse: p.peak,
+      since: since.toISOString(),
+      highWater: p.highWater,
+      highWaterSince: p.sampledSince.toISOString(),
+      hz: peaks.hz,
+    },
+  };
 }
 
 export function buildMempool(

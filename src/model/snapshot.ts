@@ -140,13 +140,15 @@ export interface Mempool {
 
 /**
  * The highest in-use the preload's sampler saw, reading the pool about `hz` times a second: in the
- * window from `since` to the snapshot (a sampler's interval; a one-shot's whole life of the
- * process), and since the process started.
+ * window from `since` to the snapshot (a recorder's interval; for a one-shot, all the sampler has
+ * seen), and since it first read the pool (`highWaterSince`: the first read of gzmem after the
+ * pool was created).
  */
 export interface PoolPeak {
   inUse: number;
   since: string;
   highWater: number;
+  highWaterSince: string;
   hz: number;
 }
 

@@ -213,17 +213,22 @@ test("true peaks: a 20 ms spike once a second is caught by the preload's sampler
     try {
       const series = (scope: 'pool' | 'pool_peak') =>
         store.query({ key: g.prefix, scope, from, to: Date.now(), maxPoints: 1000 }).series.find((s) => s.name === pool)!.values;
-      // The first sample's window began when the sampler started: from the second on, each is one interval.
+      // The first read puts the pools on the sampler's list (a window of a few passes); then one interval each.
       const peaks = series('pool_peak').slice(1);
       const sampled = series('pool').slice(1);
       assert.ok(peaks.length >= 4, `samples: ${peaks.length}`);
-      for (const p of peaks) assert.ok(p !== null && p >= max * 0.99 && p <= max * 1.01, `interval peak ${p} against gzload's ${max}`);
-      const caught = sampled.filter((v) => v !== null && v >= max * 0.5).length;
-      assert.ok(caught <= sampled.length / 2, `1 Hz samples saw the spike ${caught} times of ${sampled.length}`);
+      const shown = `interval peaks ${JSON.stringify(peaks)} (sampled ${JSON.stringify(sampled)}) against gzload's ${max}`;
+      assert.ok(peaks.every((p) => p !== null && p <= max * 1.01), shown);
+      const top = Math.max(...peaks.map((p) => p ?? 0));
+      assert.ok(top >= max * 0.99, `the highest interval peak ${top}: ${shown}`);
+      // A spike per second, when the stack thread gets its core; the sampler sees it in its windows,
+      // the 1 Hz samples only when one lands inside a 20 ms spike.
+      const seen = (xs: (number | null)[]) => xs.filter((v) => v !== null && v >= max * 0.5).length;
+      assert.ok(seen(peaks) >= 2 && seen(sampled) <= sampled.length / 2 && seen(peaks) > seen(sampled), shown);
     } finally {
       store.close();
     }
-    // A one-shot's window is the sampler's whole run: its peak is the high-water mark.
+    // A one-shot is a new reader: its window is all the sampler saw, so its peak is the high-water mark.
     const p = await showProcess(String(g.pid));
     const m = p.mempools.find((x) => x.name === pool)!;
     assert.equal(m.peak?.hz, 1000);
