@@ -113,6 +113,8 @@ typedef int (*gzm_eal_init_t)(int, char **);
 static gzm_eal_init_t gzm_real_eal_init;
 typedef void (*gzm_mempool_free_t)(struct rte_mempool *);
 static gzm_mempool_free_t gzm_real_mempool_free;
+typedef int (*gzm_eal_cleanup_t)(void);
+static gzm_eal_cleanup_t gzm_real_eal_cleanup;
 
 /* g_lock guards the registry, the free list and every hash write */
 static rte_spinlock_t g_lock = RTE_SPINLOCK_INITIALIZER;
@@ -975,6 +977,7 @@ static pthread_mutex_t g_peak_mutex = PTHREAD_MUTEX_INITIALIZER;
 #define GZM_PEAK_FREEING 16u
 static const struct rte_mempool *g_freeing[GZM_PEAK_FREEING];
 static uint32_t g_nb_freeing;
+static bool g_peak_closed;		/* rte_eal_cleanup ran: no pool is taken any more */
 static struct gzm_peak g_peaks[GZM_PEAK_POOLS];
 static struct gzm_peak_reader g_readers[GZM_PEAK_READERS];
 static uint64_t g_peak_passes;		/* atomic */
@@ -1029,7 +1032,7 @@ gzm_peak_discover_visit(struct rte_mempool *mp, void *arg)
 	uint32_t i, *untracked = arg;
 
 	pthread_mutex_lock(&g_peak_mutex);
-	if (gzm_peak_freeing(mp))
+	if (g_peak_closed || gzm_peak_freeing(mp))
 		goto out;
 	for (i = 0; i < GZM_PEAK_POOLS; i++) {
 		pk = &g_peaks[i];
@@ -1136,6 +1139,24 @@ gzm_peak_forget(const struct rte_mempool *mp, bool freeing)
 		}
 	}
 	pthread_mutex_unlock(&g_peak_mutex);
+}
+
+/*
+ * rte_eal_cleanup unmaps DPDK's memory, pools that were never freed included: the sampler lets go
+ * of every pool first, and takes no more (the process is ending).
+ */
+int
+rte_eal_cleanup(void)
+{
+	gzm_eal_cleanup_t fn = GZM_REAL(gzm_real_eal_cleanup, "rte_eal_cleanup");
+	uint32_t i;
+
+	pthread_mutex_lock(&g_peak_mutex);
+	for (i = 0; i < GZM_PEAK_POOLS; i++)
+		g_peaks[i].mp = NULL;
+	g_peak_closed = true;
+	pthread_mutex_unlock(&g_peak_mutex);
+	return fn != NULL ? fn() : 0;
 }
 
 void
@@ -1420,6 +1441,7 @@ gzm_init(void)
 	GZM_REAL(gzm_real_free, "rte_free");
 	GZM_REAL(gzm_real_eal_init, "rte_eal_init");
 	GZM_REAL(gzm_real_mempool_free, "rte_mempool_free");
+	GZM_REAL(gzm_real_eal_cleanup, "rte_eal_cleanup");
 
 	for (i = 0; i < RTE_DIM(gzm_cmds); i++) {
 		rc = rte_telemetry_register_cmd(gzm_cmds[i].cmd, gzm_cmds[i].fn,

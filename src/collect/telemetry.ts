@@ -117,6 +117,8 @@ export interface TelemetryReadings {
   truncated: string[];
   /** List commands this DPDK answered with null: it does not have them, so what they list is unknown. */
   unanswered: string[];
+  /** Pools not asked about, each with why (a pool being created, on a DPDK that would crash on it). */
+  notAsked: string[];
   /** When the lists (parameters, memzones, pool geometry, port info) were read. */
   listedAt: Date;
   /** The lists are those of an earlier sample: the heaps said nothing was created or freed since. */
@@ -130,6 +132,17 @@ export const LISTS_MAX_AGE_MS = 10_000;
 export const MAX_ARRAY_ENTRIES = 512;
 /** Far above RTE_MAX_MEMZONE (2,560 by default in every version of the matrix): where the walk stops. */
 export const MAX_MEMZONES = 65536;
+
+/**
+ * DPDK 23.03 and later answer /mempool/info with the pool's ring count, read through ops that a
+ * pool being created does not have yet (rte_mempool_create_empty lists it first): asking then
+ * crashes the process on a NULL pointer. So on those versions a pool is asked about only once its
+ * objects' memzone (`MP_<pool>_<n>`) exists, which populate reserves after the ops are set up.
+ */
+export function infoReadsRingCount(version: string): boolean {
+  const m = /^DPDK (\d+)\.(\d+)/.exec(version.trim());
+  return m !== null && (Number(m[1]) > 23 || (Number(m[1]) === 23 && Number(m[2]) >= 3));
+}
 
 /** What tells that something was reserved or freed: every heap's element counts and bytes. */
 const heapsKey = (heaps: HeapReading[]) => heaps.map((h) => `${h.id}:${h.allocCount}:${h.freeCount}:${h.allocBytes}`).join(' ');
@@ -208,9 +221,15 @@ export async function readTelemetry(conn: TelemetryConnection, now = new Date())
   }
 
   const mempools: MempoolReading[] = [];
+  const notAsked: string[] = [];
   const poolNames = await list('/mempool/list', stringArray);
   if (poolNames.length >= MAX_ARRAY_ENTRIES) truncated.push('/mempool/list');
+  const guarded = infoReadsRingCount(conn.hello.version);
   for (const name of poolNames) {
+    if (guarded && !memzones.some((z) => z.name.startsWith(`MP_${name}_`))) {
+      notAsked.push(`${name}: being created (no object memzone yet), not asked: ${conn.hello.version} would crash on /mempool/info for it`);
+      continue;
+    }
     const reply = await conn.cmd(`/mempool/info,${name}`);
     if (reply !== null) mempools.push(parseMempoolInfo(reply));
   }
@@ -223,7 +242,19 @@ export async function readTelemetry(conn: TelemetryConnection, now = new Date())
     ethdevs.push(parseEthdev(port, info, stats));
   }
 
-  return { hello: conn.hello, params, heaps, memzones, mempools, ethdevs, truncated, unanswered, listedAt: now, carriedOver: false };
+  return {
+    hello: conn.hello,
+    params,
+    heaps,
+    memzones,
+    mempools,
+    ethdevs,
+    truncated,
+    unanswered,
+    notAsked,
+    listedAt: now,
+    carriedOver: false,
+  };
 }
 
 // ---- pure parsers: each takes one reply's data and validates it ----

@@ -365,7 +365,10 @@ export function buildProcess(input: ProcessInput): DpdkProcess {
       byPage.set(m.pageBytes, (byPage.get(m.pageBytes) ?? 0) + pages * m.pageBytes);
     }
   }
-  const warnings: string[] = [...(t?.truncated.map((c) => `${c} reached the telemetry array cap; some entries are not shown`) ?? [])];
+  const warnings: string[] = [
+    ...(t?.truncated.map((c) => `${c} reached the telemetry array cap; some entries are not shown`) ?? []),
+    ...(t?.notAsked ?? []),
+  ];
   if (preload?.ringsDropped) warnings.push(`the preload's ring registry is full: ${preload.ringsDropped} rings are not listed`);
   for (const m of mempools) {
     if (m.occupancy?.agrees === false) {

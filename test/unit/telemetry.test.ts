@@ -157,3 +157,30 @@ test('a steady sample reads everything again when a heap changed, and past the l
   assert.equal(old.carriedOver, false);
   assert.ok(conn.sent.includes('/eal/memzone_list'));
 });
+
+test('DPDK 23.03+: a pool without its object memzone (being created) is not asked about; older ones are', async () => {
+  const zone = (id: number, name: string) => ({ Zone: id, Name: name, Length: 64, Address: '0x1', Socket: 0, Flags: 0, Hugepage_size: 2097152, Hugepage_base: '0x0', Hugepage_used: 1 });
+  const zones = [zone(0, 'MP_ready'), zone(1, 'RG_MP_ready'), zone(2, 'MP_ready_0'), zone(3, 'MP_new')];
+  for (const [version, asksNew] of [['DPDK 23.11.7', false], ['DPDK 24.11.6', false], ['DPDK 22.11.11', true], ['DPDK 23.03.0', false]] as const) {
+    const sent: string[] = [];
+    const conn = {
+      hello: { version, pid: 1, maxOutputLen: 16384 },
+      async cmd(c: string) {
+        sent.push(c);
+        if (c === '/eal/memzone_list') return zones.map((z) => z.Zone);
+        if (c.startsWith('/eal/memzone_info,')) return zones[Number(c.split(',')[1])];
+        if (c === '/mempool/list') return ['ready', 'new'];
+        if (c.startsWith('/mempool/info,')) return { ...(capturedReply('testpmd', '/mempool/info,mb_pool_0') as object), name: c.split(',')[1] };
+        return c === '/eal/params' || c === '/eal/heap_list' || c === '/ethdev/list' ? [] : null;
+      },
+      setDeadline() {},
+      isClosed: () => false,
+      close() {},
+    };
+    const t = await readTelemetry(conn);
+    assert.ok(sent.includes('/mempool/info,ready'), version);
+    assert.equal(sent.includes('/mempool/info,new'), asksNew, version);
+    assert.equal(t.notAsked.length, asksNew ? 0 : 1, version);
+    if (!asksNew) assert.match(t.notAsked[0]!, /^new: being created/);
+  }
+});
