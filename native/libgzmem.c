@@ -970,6 +970,7 @@ struct gzm_peak {
 struct gzm_peak_reader {
 	uint64_t id;			/* 0: free */
 	uint64_t since_ns;		/* start of the window being measured */
+	uint64_t since_passes;		/* passes made when it started */
 };
 
 static pthread_mutex_t g_peak_mutex = PTHREAD_MUTEX_INITIALIZER;
@@ -1302,6 +1303,7 @@ gzm_peak_reader(uint64_t id, bool *fresh)
 	}
 	g_readers[pick].id = id;
 	g_readers[pick].since_ns = g_peak_started_ns;
+	g_readers[pick].since_passes = 0;
 	*fresh = true;
 	return pick;
 }
@@ -1341,7 +1343,7 @@ gzm_cmd_peaks(const char *cmd __rte_unused, const char *params, struct rte_tel_d
 	struct rte_tel_data *arr[GZM_PK_NB];
 	struct gzm_page_cursor c;
 	char name[RTE_MEMPOOL_NAMESIZE];
-	uint64_t id = 0, now = gzm_now_ns(), since;
+	uint64_t id = 0, now = gzm_now_ns(), since, since_passes, passes;
 	const char *p = params;
 	uint32_t i, r, total = 0, peak, cost;
 	bool fresh;
@@ -1375,6 +1377,8 @@ gzm_cmd_peaks(const char *cmd __rte_unused, const char *params, struct rte_tel_d
 	pthread_mutex_lock(&g_peak_mutex);
 	r = gzm_peak_reader(id, &fresh);
 	since = g_readers[r].since_ns;
+	since_passes = g_readers[r].since_passes;
+	passes = __atomic_load_n(&g_peak_passes, __ATOMIC_RELAXED);
 	for (i = 0; i < GZM_PEAK_POOLS; i++) {
 		/* a pool discovered by this read has no sample yet: it shows from the next */
 		if (g_peaks[i].mp == NULL || !g_peaks[i].ready || c.index++ < c.start || c.full)
@@ -1399,10 +1403,13 @@ gzm_cmd_peaks(const char *cmd __rte_unused, const char *params, struct rte_tel_d
 	for (i = 0; i < GZM_PEAK_POOLS; i++)
 		if (g_peaks[i].mp != NULL && g_peaks[i].ready)
 			total++;
-	if (!c.full)
+	if (!c.full) {
 		g_readers[r].since_ns = now;
+		g_readers[r].since_passes = passes;
+	}
 	pthread_mutex_unlock(&g_peak_mutex);
-	gzm_dict_u64(d, "passes", __atomic_load_n(&g_peak_passes, __ATOMIC_RELAXED));
+	/* passes in this window against hz x its length: how much of it the sampler really covered */
+	gzm_dict_u64(d, "passes", passes - since_passes);
 	gzm_dict_u64(d, "since_ns", since);
 	gzm_dict_u64(d, "now_ns", now);
 	gzm_dict_u64(d, "untracked", g_peak_untracked);

@@ -2,19 +2,47 @@
 // procfs and sysfs answer from memory in microseconds, so the reads are synchronous: a promise and a
 // thread-pool hop per file cost more than the read (a snapshot opens dozens of them).
 
-import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, readdirSync, readlinkSync } from 'node:fs';
 import { NotFoundError, PermissionError, GzmemError, ExitCode } from '../errors.js';
 
 /** procfs files report size 0, so never size a buffer from stat: read up to a cap. */
 export const DEFAULT_CAP = 64 * 1024 * 1024;
 
+/**
+ * One buffer for every read: procfs files report size 0, so readFileSync would allocate 64 KiB per
+ * file, and a sampler reading a dozen files 100 times a second would churn native memory.
+ */
+const READ_BUFFER_BYTES = 64 * 1024;
+let readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+
 export async function readText(path: string, cap = DEFAULT_CAP): Promise<string> {
+  let fd: number;
   try {
-    const buf = readFileSync(path);
-    if (buf.length > cap) throw new GzmemError(`${path}: larger than ${cap} bytes`, ExitCode.runtime);
-    return buf.toString('utf8');
+    fd = openSync(path, 'r');
   } catch (err) {
     throw fsError(err, path);
+  }
+  try {
+    let length = 0;
+    for (;;) {
+      if (length === readBuffer.length) {
+        if (length > cap) throw new GzmemError(`${path}: larger than ${cap} bytes`, ExitCode.runtime);
+        const bigger = Buffer.allocUnsafe(readBuffer.length * 2);
+        readBuffer.copy(bigger, 0, 0, length);
+        readBuffer = bigger;
+      }
+      const n = readSync(fd, readBuffer, length, readBuffer.length - length, null);
+      if (n === 0) break;
+      length += n;
+    }
+    if (length > cap) throw new GzmemError(`${path}: larger than ${cap} bytes`, ExitCode.runtime);
+    return readBuffer.toString('utf8', 0, length);
+  } catch (err) {
+    throw fsError(err, path);
+  } finally {
+    closeSync(fd);
+    // A large file (numa_maps of a big process) does not keep its buffer.
+    if (readBuffer.length > 16 * READ_BUFFER_BYTES) readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
   }
 }
 

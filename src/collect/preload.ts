@@ -38,6 +38,8 @@ export interface PreloadPeaks {
   hz: number;
   /** Start of the window `peak` covers. */
   since: Date;
+  /** Passes the sampler made in the window against `hz` times its length (1: none missed). */
+  coverage: number;
   pools: Map<string, PreloadPeak>;
 }
 
@@ -144,7 +146,9 @@ async function readPeaks(conn: TelemetryConnection): Promise<PreloadPeaks | unde
   if (!isRecord(first) || !isNum(first.hz)) throw new ProtocolError('malformed reply to /gzmem/peaks');
   const since = isNum(first.since_ns) ? new Date(first.since_ns / 1e6) : new Date(0);
   const pools = new Map<string, PreloadPeak>();
-  if (first.hz === 0) return { hz: 0, since, pools };
+  const seconds = isNum(first.now_ns) && isNum(first.since_ns) ? (first.now_ns - first.since_ns) / 1e9 : 0;
+  const coverage = first.hz > 0 && seconds > 0 && isNum(first.passes) ? Math.min(1, first.passes / (first.hz * seconds)) : 1;
+  if (first.hz === 0) return { hz: 0, since, coverage, pools };
   let page: unknown = first;
   for (let i = 0; i < MAX_PAGES; i++) {
     if (!isRecord(page) || !isNum(page.next)) throw new ProtocolError('malformed reply to /gzmem/peaks');
@@ -157,7 +161,7 @@ async function readPeaks(conn: TelemetryConnection): Promise<PreloadPeaks | unde
     if (page.next === -1) break;
     page = await conn.cmd(`/gzmem/peaks,${process.pid},${page.next}`);
   }
-  return { hz: first.hz, since, pools };
+  return { hz: first.hz, since, coverage, pools };
 }
 
 async function readRings(conn: TelemetryConnection): Promise<PreloadRing[]> {

@@ -118,6 +118,9 @@ export function occupancyReadings(p: MempoolReading, preload?: PreloadReading, a
   return out;
 }
 
+/** Below this share of its passes, a peak may have missed a burst: the snapshot says so. */
+const PEAK_COVERAGE_WARNING = 0.9;
+
 /** A pool's true peak from the preload's sampler, or why there is none. */
 export function poolPeak(name: string, preload: PreloadReading | undefined): { peak: PoolPeak | null; why?: string } {
   if (!preload) return { peak: null, why: 'needs the preload (libgzmem.so): without it, peaks are only the sampled values' };
@@ -134,6 +137,7 @@ export function poolPeak(name: string, preload: PreloadReading | undefined): { p
       highWater: p.highWater,
       highWaterSince: p.sampledSince.toISOString(),
       hz: peaks.hz,
+      coverage: Math.round(peaks.coverage * 1000) / 1000,
     },
   };
 }
@@ -369,6 +373,11 @@ export function buildProcess(input: ProcessInput): DpdkProcess {
     ...(t?.truncated.map((c) => `${c} reached the telemetry array cap; some entries are not shown`) ?? []),
     ...(t?.notAsked ?? []),
   ];
+  const coverage = preload?.peaks?.coverage;
+  if (coverage !== undefined && coverage < PEAK_COVERAGE_WARNING && preload!.peaks!.hz > 0)
+    warnings.push(
+      `the preload's peak sampler made ${Math.round(coverage * 100)} % of its passes (kept off the CPU): a burst may have been missed`,
+    );
   if (preload?.ringsDropped) warnings.push(`the preload's ring registry is full: ${preload.ringsDropped} rings are not listed`);
   for (const m of mempools) {
     if (m.occupancy?.agrees === false) {

@@ -150,6 +150,8 @@ export interface PoolPeak {
   highWater: number;
   highWaterSince: string;
   hz: number;
+  /** Share of the window's passes the sampler made (below 1 when it was kept off the CPU). */
+  coverage: number;
 }
 
 export interface EthdevPort {
