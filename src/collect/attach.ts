@@ -156,13 +156,21 @@ interface TargetMemory {
   ranges: MemoryRange[];
 }
 
-async function readAt(mem: TargetMemory, address: bigint, length: number): Promise<Buffer> {
+/**
+ * The per-lcore caches of a pool take about 1 MiB (RTE_MAX_LCORE of them): read into one buffer
+ * kept for it, not a new one per pool and sample, which a sampler at 100 Hz would churn.
+ */
+let cachesScratch = Buffer.alloc(0);
+
+/** length bytes at address; into the caches' buffer when `scratch`, which the next such read overwrites. */
+async function readAt(mem: TargetMemory, address: bigint, length: number, scratch = false): Promise<Buffer> {
   const end = address + BigInt(length);
   const hex = `0x${address.toString(16)}`;
   if (!mem.ranges.some((r) => r.start <= address && end <= r.end))
     throw new ProtocolError(`${hex} is outside the target's hugepage mappings`);
+  if (scratch && cachesScratch.length < length) cachesScratch = Buffer.alloc(length);
   // Hugetlb mappings lie well inside a double's exact range (user space ends below 2^48).
-  const buf = Buffer.alloc(length);
+  const buf = scratch ? cachesScratch.subarray(0, length) : Buffer.alloc(length);
   let bytesRead: number;
   try {
     bytesRead = readSync(mem.fd, buf, 0, length, address);
@@ -207,7 +215,7 @@ async function readPool(mem: TargetMemory, layout: AttachLayout, pool: MempoolRe
     if (!Number.isInteger(lcores) || lcores < 1 || lcores > 1024)
       throw new ProtocolError(`cannot derive RTE_MAX_LCORE from ${header.name} length ${header.lengthBytes}`);
     if (localCache !== addressOf(header.address) + BigInt(M.bytes)) throw new ProtocolError('local_cache is not where the layout puts it');
-    const caches = await readAt(mem, localCache, lcores * C.bytes);
+    const caches = await readAt(mem, localCache, lcores * C.bytes, true);
     for (let lcore = 0; lcore < lcores; lcore++) {
       const base = lcore * C.bytes;
       const size = caches.readUInt32LE(base + C.size);
