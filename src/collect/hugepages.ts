@@ -57,7 +57,14 @@ export async function readHugepages(host: Host): Promise<HugepageReading> {
   }
   const nodes: NodeHugepages[] = [];
   const nodeBase = join(host.sysRoot, 'devices/system/node');
-  for (const nodeName of await listDirOptional(nodeBase)) {
+  const nodeNames = (await listDirOptional(nodeBase)).filter((n) => /^node\d+$/.test(n));
+  // One node holds all of the machine's pages: its counts are the machine's (no need to read them twice).
+  if (nodeNames.length === 1 && sizes.length > 0) {
+    const node = Number(nodeNames[0]!.slice(4));
+    const only = sizes.map(({ reserved: _, ...c }) => ({ node, ...c }));
+    return { sizes: sizes.sort((a, b) => a.pageBytes - b.pageBytes), nodes: only.sort((a, b) => a.pageBytes - b.pageBytes) };
+  }
+  for (const nodeName of nodeNames) {
     const m = /^node(\d+)$/.exec(nodeName);
     if (!m) continue;
     const dir = join(nodeBase, nodeName, 'hugepages');

@@ -165,6 +165,8 @@ export interface MappingsReading {
   numa: NumaHugeMapping[];
   /** When smaps_rollup and numa_maps were read. */
   readAt: Date;
+  /** The command line as read then (it changes only if the process rewrites its argv). */
+  cmdline?: string[];
 }
 
 /** The mappings of each pid as last read; a caller that samples again passes the same map. */
@@ -186,8 +188,8 @@ export async function readProcess(
     if (err instanceof NotFoundError) throw new NotFoundError(`no process with pid ${pid}`);
     throw err;
   }
-  const comm = (await readOptional(join(dir, 'comm')))?.trim() ?? parseStatusField(status, 'Name') ?? '';
-  const cmdline = ((await readOptional(join(dir, 'cmdline'))) ?? '').split('\0').filter((s) => s.length > 0);
+  // status's Name is the comm; the command line is read again only with the mappings.
+  const comm = parseStatusField(status, 'Name') ?? (await readOptional(join(dir, 'comm')))?.trim() ?? '';
   const gone = (err: unknown): never => {
     if (err instanceof NotFoundError) throw new TargetGoneError(`process ${pid} exited while being read`);
     throw err;
@@ -202,8 +204,10 @@ export async function readProcess(
     statusHugetlbBytes === undefined ||
     prior.statusHugetlbBytes !== statusHugetlbBytes ||
     now.getTime() - prior.readAt.getTime() > MAPPINGS_MAX_AGE_MS;
+  const cmdline =
+    (!fresh ? prior?.cmdline : undefined) ?? ((await readOptional(join(dir, 'cmdline'))) ?? '').split('\0').filter((s) => s.length > 0);
   // Unreadable for other users (EACCES): that is a permission error, not an absence.
-  const mappings: MappingsReading = fresh ? await readMappings(dir, statusHugetlbBytes, now).catch(gone) : prior!;
+  const mappings: MappingsReading = fresh ? { ...(await readMappings(dir, statusHugetlbBytes, now).catch(gone)), cmdline } : prior!;
   cache?.mappings.set(pid, mappings);
   const threads = await readThreads(host, pid, cache?.affinity);
   return {

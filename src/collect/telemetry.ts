@@ -46,6 +46,14 @@ function realpathOr(path: string): string {
   }
 }
 
+/** The socket at path, as findTelemetrySockets describes it; undefined for a name that is not one. */
+export function socketAt(path: string): TelemetrySocketPath | undefined {
+  const m = SOCKET_NAME.exec(basename(path));
+  if (!m) return undefined;
+  const runtimeDir = dirname(path);
+  return { path, prefix: basename(runtimeDir), runtimeDir, ...(m[1] !== undefined ? { secondary: Number(m[1]) } : {}) };
+}
+
 export function prefixOfSocket(path: string): string {
   return basename(dirname(path));
 }

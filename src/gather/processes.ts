@@ -6,7 +6,7 @@ import type { Host } from '../collect/host.js';
 import { readHugepages } from '../collect/hugepages.js';
 import { readHugetlbfsFiles, readHugetlbfsMounts, readHugetlbfsUsers } from '../collect/hugetlbfs.js';
 import { isPid, processExists, readProcess, type AffinityCache, type MappingsCache } from '../collect/process.js';
-import { findTelemetrySockets, sampleTelemetry, type TelemetryReadings, type TelemetrySocketPath } from '../collect/telemetry.js';
+import { findTelemetrySockets, sampleTelemetry, socketAt, type TelemetryReadings, type TelemetrySocketPath } from '../collect/telemetry.js';
 import { readPreload, type PreloadReading, type RingsCache } from '../collect/preload.js';
 import { readAttach, type AttachReading } from '../collect/attach.js';
 import { openTelemetry, type TelemetryConnection } from '../collect/telemetry-socket.js';
@@ -230,7 +230,25 @@ export async function readTarget(host: Host, target: string, options: GatherOpti
   return (await readTargetInput(host, target, options)).process;
 }
 
+/**
+ * A sampler's open connection to the target (by pid, or by prefix for a primary): while it is open
+ * its process lives, so neither the process check nor the socket scan is needed again.
+ */
+function keptConnection(target: string, options: GatherOptions): { socket: TelemetrySocketPath; conn: TelemetryConnection } | undefined {
+  for (const [path, conn] of options.cache?.connections ?? []) {
+    const socket = socketAt(path);
+    if (!socket || conn.isClosed()) continue;
+    if (isPid(target) ? conn.hello.pid === Number(target) : socket.prefix === target && socket.secondary === undefined) {
+      conn.setDeadline(telemetryOptions(options).deadline);
+      return { socket, conn };
+    }
+  }
+  return undefined;
+}
+
 export async function readTargetInput(host: Host, target: string, options: GatherOptions = {}): Promise<ProcessRead> {
+  const kept = keptConnection(target, options);
+  if (kept) return readOne(host, kept.conn.hello.pid, kept.socket, kept.conn, undefined, options);
   // A pid is looked up first: from then on, its disappearance is an exit, not a wrong pid.
   if (isPid(target) && !(await processExists(host, Number(target)))) throw new NotFoundError(`no process with pid ${target}`);
   const sockets = await findTelemetrySockets(host);
