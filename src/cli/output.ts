@@ -57,7 +57,8 @@ export async function emitFrames(options: OutputOptions, frame: (compact: boolea
       body = await frame(compact);
     } catch (err) {
       // Seen before and not found now: the target exited while watched, which is not "no such process".
-      if (i > 0 && err instanceof NotFoundError) throw new TargetGoneError(`the target exited while being watched (${err.message})`);
+      if (i > 0 && (err instanceof NotFoundError || err instanceof TargetGoneError))
+        throw new TargetGoneError(`the target exited while being watched (${err.message})`);
       throw err;
     }
     if (tty) writeOut(`\x1b[H\x1b[2J${body}`, undefined);

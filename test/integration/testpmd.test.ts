@@ -14,11 +14,23 @@ let tp: DpdkProc | undefined;
 let freeBefore = 0;
 let freeAfter = 0;
 
+/** Free pages once they hold still: a process of an earlier test may still be releasing its pages. */
+async function settledFreePages(): Promise<number> {
+  let last = freeHugepages();
+  for (let i = 0; i < 20; i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    const now = freeHugepages();
+    if (now === last) return now;
+    last = now;
+  }
+  return last;
+}
+
 before(async () => {
   if (skip) return;
-  freeBefore = freeHugepages();
+  freeBefore = await settledFreePages();
   tp = await startTestpmd({ mbufs: 16384 });
-  freeAfter = freeHugepages();
+  freeAfter = await settledFreePages();
 });
 after(async () => stop(tp));
 
