@@ -18,16 +18,21 @@ export interface TelemetrySocketPath {
 
 const SOCKET_NAME = /^dpdk_telemetry\.v2(?::(\d+))?$/;
 
-/** Every v2 telemetry socket under every runtime dir, once each (dirs may be symlinks of each other). */
+/**
+ * Every v2 telemetry socket under every runtime dir, once each: roots may be symlinks of each other
+ * (/var/run is /run), so each real root is scanned once (a sampler scans at every tick).
+ */
 export async function findTelemetrySockets(host: Host): Promise<TelemetrySocketPath[]> {
-  const seen = new Set<string>();
+  const seenRoots = new Set<string>();
   const found: TelemetrySocketPath[] = [];
   for (const dir of host.dpdkRuntimeDirs) {
-    for (const prefix of (await listDirOptional(dir)).sort()) {
+    const entries = await listDirOptional(dir);
+    if (entries.length === 0) continue;
+    const realRoot = realpathOr(dir);
+    if (seenRoots.has(realRoot)) continue;
+    seenRoots.add(realRoot);
+    for (const prefix of entries.sort()) {
       const runtimeDir = join(dir, prefix);
-      const real = realpathOr(runtimeDir);
-      if (seen.has(real)) continue;
-      seen.add(real);
       for (const name of (await listDirOptional(runtimeDir)).sort()) {
         const m = SOCKET_NAME.exec(name);
         if (!m) continue;
