@@ -8,6 +8,7 @@
  *   /gzmem/rings,<start>     every ring ever rte_ring_init'ed and still live
  *   /gzmem/peaks,<reader>[,<start>]  each mempool's highest in-use since this
  *                            reader's last read, and since start
+ *   /gzmem/sample,<reader>   what a steady sample needs, in one message
  *
  * Rings are recorded by interposing rte_ring_init (rte_ring_create reaches
  * it through librte_ring's PLT) and forgotten in rte_ring_free and rte_free.
@@ -42,6 +43,7 @@
 #include <rte_common.h>
 #include <rte_eal.h>
 #include <rte_eal_memconfig.h>
+#include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_fbarray.h>
 #include <rte_malloc.h>
@@ -724,6 +726,7 @@ gzm_page_take(struct gzm_page_cursor *c, uint32_t cost, uint32_t max_rows)
 struct gzm_mp_page {
 	struct rte_tel_data *arr[GZM_MP_NB];
 	struct gzm_page_cursor c;
+	uint32_t max_rows;
 };
 
 static void
@@ -742,7 +745,7 @@ gzm_mp_page_visit(struct rte_mempool *mp, void *arg)
 		gzm_json_u64_len(st.avail) + gzm_json_u64_len(st.in_use) +
 		gzm_json_u64_len(st.common) + gzm_json_u64_len(st.cache) +
 		gzm_json_u64_len(st.cache_size);
-	if (!gzm_page_take(&pg->c, cost, GZM_MEMPOOL_PAGE))
+	if (!gzm_page_take(&pg->c, cost, pg->max_rows))
 		return;
 	rte_tel_data_add_array_string(pg->arr[GZM_MP_NAME], name);
 	gzm_array_u64(pg->arr[GZM_MP_SIZE], st.size);
@@ -759,6 +762,7 @@ gzm_cmd_mempools(const char *cmd __rte_unused, const char *params, struct rte_te
 	struct gzm_mp_page pg;
 
 	memset(&pg, 0, sizeof(pg));
+	pg.max_rows = GZM_MEMPOOL_PAGE;
 	if (gzm_parse_start(params, &pg.c.start) < 0)
 		return -EINVAL;
 	if (gzm_tel_alloc_arrays(pg.arr, gzm_mp_types, GZM_MP_NB) < 0)
@@ -913,16 +917,13 @@ gzm_mp_count_visit(struct rte_mempool *mp __rte_unused, void *arg)
 	(*(uint32_t *)arg)++;
 }
 
-static int
-gzm_cmd_info(const char *cmd __rte_unused, const char *params __rte_unused,
-	     struct rte_tel_data *d)
+static void
+gzm_info_fill(struct rte_tel_data *d)
 {
 	uint32_t rings, pools = 0;
 
 	rings = gzm_rings_registered();
 	rte_mempool_walk(gzm_mp_count_visit, &pools);
-
-	rte_tel_data_start_dict(d);
 	gzm_dict_u64(d, "version", GZM_VERSION);
 	gzm_dict_u64(d, "rings", rings);
 	gzm_dict_u64(d, "rings_generation",
@@ -934,6 +935,14 @@ gzm_cmd_info(const char *cmd __rte_unused, const char *params __rte_unused,
 	gzm_dict_u64(d, "mempools", pools);
 	gzm_dict_u64(d, "ring_page", GZM_RING_PAGE);
 	gzm_dict_u64(d, "mempool_page", GZM_MEMPOOL_PAGE);
+}
+
+static int
+gzm_cmd_info(const char *cmd __rte_unused, const char *params __rte_unused,
+	     struct rte_tel_data *d)
+{
+	rte_tel_data_start_dict(d);
+	gzm_info_fill(d);
 	return 0;
 }
 
@@ -1337,33 +1346,48 @@ gzm_peak_all_ready(void)
  * Readers are told apart by an id of their choosing (gzmem uses its pid); the least recently
  * read of 16 slots is reused for a new one.
  */
+/* "<reader id>[,<start>]": the reader (1..2^32-1) and the page's first row. */
 static int
-gzm_cmd_peaks(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
+gzm_parse_reader(const char *params, uint64_t *id, uint32_t *start)
 {
+	const char *p = params;
+
+	*id = 0;
+	*start = 0;
+	if (p == NULL || *p < '1' || *p > '9')
+		return -EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		*id = *id * 10 + (uint64_t)(*p - '0');
+		if (*id > UINT32_MAX)
+			return -EINVAL;
+	}
+	if (*p == ',')
+		return gzm_parse_start(p + 1, start);
+	return *p == '\0' ? 0 : -EINVAL;
+}
+
+static const char * const gzm_pk_sample_keys[GZM_PK_NB] = {
+	"peak_name", "peak_size", "peak_in_use", "peak", "peak_hwm", "peak_sampled_since_ns",
+};
+
+/*
+ * Adds reader id's peaks from row `start` to d (an open dict): under /gzmem/peaks with its own
+ * keys, under /gzmem/sample with keys starting "peak" (so they sit beside the pools' columns).
+ */
+static int
+gzm_peaks_fill(struct rte_tel_data *d, uint64_t id, uint32_t start, bool sample, uint32_t max_rows)
+{
+	const char * const *keys = sample ? gzm_pk_sample_keys : gzm_pk_keys;
 	struct rte_tel_data *arr[GZM_PK_NB];
 	struct gzm_page_cursor c;
 	char name[RTE_MEMPOOL_NAMESIZE];
-	uint64_t id = 0, now = gzm_now_ns(), since, since_passes, passes;
-	const char *p = params;
+	uint64_t now = gzm_now_ns(), since, since_passes, passes;
 	uint32_t i, r, total = 0, peak, cost;
 	bool fresh;
 
 	memset(&c, 0, sizeof(c));
-	if (p == NULL || *p < '1' || *p > '9')
-		return -EINVAL;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		id = id * 10 + (uint64_t)(*p - '0');
-		if (id > UINT32_MAX)
-			return -EINVAL;
-	}
-	if (*p == ',') {
-		if (gzm_parse_start(p + 1, &c.start) < 0)
-			return -EINVAL;
-	} else if (*p != '\0') {
-		return -EINVAL;
-	}
-	rte_tel_data_start_dict(d);
-	gzm_dict_u64(d, "hz", g_peak_hz);
+	c.start = start;
+	gzm_dict_u64(d, sample ? "peak_hz" : "hz", g_peak_hz);
 	if (g_peak_hz == 0)
 		return 0;
 	if (gzm_tel_alloc_arrays(arr, gzm_pk_types, GZM_PK_NB) < 0)
@@ -1389,7 +1413,7 @@ gzm_cmd_peaks(const char *cmd __rte_unused, const char *params, struct rte_tel_d
 		cost = gzm_json_str_len(name) + gzm_json_u64_len(g_peaks[i].size) +
 			gzm_json_u64_len(g_peaks[i].now) + gzm_json_u64_len(peak) +
 			gzm_json_u64_len(g_peaks[i].hwm) + gzm_json_u64_len(g_peaks[i].since_ns);
-		if (!gzm_page_take(&c, cost, GZM_PEAK_PAGE))
+		if (!gzm_page_take(&c, cost, max_rows))
 			continue;
 		rte_tel_data_add_array_string(arr[GZM_PK_NAME], name);
 		gzm_array_u64(arr[GZM_PK_SIZE], g_peaks[i].size);
@@ -1409,13 +1433,126 @@ gzm_cmd_peaks(const char *cmd __rte_unused, const char *params, struct rte_tel_d
 	}
 	pthread_mutex_unlock(&g_peak_mutex);
 	/* passes in this window against hz x its length: how much of it the sampler really covered */
-	gzm_dict_u64(d, "passes", passes - since_passes);
-	gzm_dict_u64(d, "since_ns", since);
-	gzm_dict_u64(d, "now_ns", now);
-	gzm_dict_u64(d, "untracked", g_peak_untracked);
-	gzm_tel_page_header(d, total, c.start, c.shown);
-	gzm_tel_add_arrays(d, arr, gzm_pk_keys, GZM_PK_NB);
+	gzm_dict_u64(d, sample ? "peak_passes" : "passes", passes - since_passes);
+	gzm_dict_u64(d, sample ? "peak_since_ns" : "since_ns", since);
+	gzm_dict_u64(d, sample ? "peak_now_ns" : "now_ns", now);
+	gzm_dict_u64(d, sample ? "peak_untracked" : "untracked", g_peak_untracked);
+	if (sample) {
+		gzm_dict_u64(d, "peak_total", total);
+		rte_tel_data_add_dict_int(d, "peak_next",
+			(uint64_t)c.start + c.shown < total ? (int)(c.start + c.shown) : -1);
+	} else {
+		gzm_tel_page_header(d, total, c.start, c.shown);
+	}
+	gzm_tel_add_arrays(d, arr, keys, GZM_PK_NB);
 	return 0;
+}
+
+static int
+gzm_cmd_peaks(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
+{
+	uint32_t start;
+	uint64_t id;
+
+	if (gzm_parse_reader(params, &id, &start) < 0)
+		return -EINVAL;
+	rte_tel_data_start_dict(d);
+	return gzm_peaks_fill(d, id, start, false, GZM_PEAK_PAGE);
+}
+
+/* ---- one command per sample ---- */
+
+/* rows of pools and of peaks in one /gzmem/sample reply: both pages fit in one message */
+#define GZM_SAMPLE_ROWS 32u
+
+static const char * const gzm_mp_sample_keys[GZM_MP_NB] = {
+	"pool_name", "pool_size", "pool_avail", "pool_in_use", "pool_common", "pool_cache",
+	"pool_cache_size",
+};
+
+enum { GZM_HP_SOCKET, GZM_HP_SIZE, GZM_HP_FREE, GZM_HP_ALLOC, GZM_HP_GREATEST, GZM_HP_ALLOCS,
+	GZM_HP_FREES, GZM_HP_NB };
+static const char * const gzm_hp_keys[GZM_HP_NB] = {
+	"heap_socket", "heap_size", "heap_free", "heap_alloc", "heap_greatest_free",
+	"heap_alloc_count", "heap_free_count",
+};
+
+enum { GZM_PT_PORT, GZM_PT_NOMBUF, GZM_PT_IPACKETS, GZM_PT_OPACKETS, GZM_PT_NB };
+static const char * const gzm_pt_keys[GZM_PT_NB] = {
+	"port", "port_rx_nombuf", "port_ipackets", "port_opackets",
+};
+
+static const enum rte_tel_value_type gzm_u64_types[8] = {
+	RTE_TEL_U64_VAL, RTE_TEL_U64_VAL, RTE_TEL_U64_VAL, RTE_TEL_U64_VAL,
+	RTE_TEL_U64_VAL, RTE_TEL_U64_VAL, RTE_TEL_U64_VAL, RTE_TEL_U64_VAL,
+};
+
+/*
+ * /gzmem/sample,<reader>: what a steady sample needs, in one message: the registry counters of
+ * /gzmem/info, the first page of /gzmem/mempools (32 rows), the socket heaps as
+ * rte_malloc_get_socket_stats gives them (what /eal/heap_info reports), each port's rx_nombuf and
+ * packet counters, and the reader's first page of /gzmem/peaks. A sampler saves a round trip per
+ * part, and the context switches each costs the core it shares.
+ */
+static int
+gzm_cmd_sample(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
+{
+	struct rte_tel_data *hp[GZM_HP_NB], *pt[GZM_PT_NB];
+	struct rte_malloc_socket_stats ms;
+	struct rte_eth_stats es;
+	struct gzm_mp_page pg;
+	uint32_t start;
+	uint64_t id;
+	uint16_t port;
+	int socket;
+
+	if (gzm_parse_reader(params, &id, &start) < 0 || start != 0)
+		return -EINVAL;
+	memset(&pg, 0, sizeof(pg));
+	pg.max_rows = GZM_SAMPLE_ROWS;
+	if (gzm_tel_alloc_arrays(pg.arr, gzm_mp_types, GZM_MP_NB) < 0)
+		return -ENOMEM;
+	if (gzm_tel_alloc_arrays(hp, gzm_u64_types, GZM_HP_NB) < 0) {
+		gzm_tel_free_all(pg.arr, GZM_MP_NB);
+		return -ENOMEM;
+	}
+	if (gzm_tel_alloc_arrays(pt, gzm_u64_types, GZM_PT_NB) < 0) {
+		gzm_tel_free_all(pg.arr, GZM_MP_NB);
+		gzm_tel_free_all(hp, GZM_HP_NB);
+		return -ENOMEM;
+	}
+	rte_tel_data_start_dict(d);
+	gzm_info_fill(d);
+
+	rte_mempool_walk(gzm_mp_page_visit, &pg);
+	gzm_dict_u64(d, "pool_total", pg.c.index);
+	rte_tel_data_add_dict_int(d, "pool_next", pg.c.shown < pg.c.index ? (int)pg.c.shown : -1);
+	gzm_tel_add_arrays(d, pg.arr, gzm_mp_sample_keys, GZM_MP_NB);
+
+	for (socket = 0; socket < RTE_MAX_NUMA_NODES; socket++) {
+		if (rte_malloc_get_socket_stats(socket, &ms) != 0 || ms.heap_totalsz_bytes == 0)
+			continue;
+		gzm_array_u64(hp[GZM_HP_SOCKET], (uint64_t)socket);
+		gzm_array_u64(hp[GZM_HP_SIZE], ms.heap_totalsz_bytes);
+		gzm_array_u64(hp[GZM_HP_FREE], ms.heap_freesz_bytes);
+		gzm_array_u64(hp[GZM_HP_ALLOC], ms.heap_allocsz_bytes);
+		gzm_array_u64(hp[GZM_HP_GREATEST], ms.greatest_free_size);
+		gzm_array_u64(hp[GZM_HP_ALLOCS], ms.alloc_count);
+		gzm_array_u64(hp[GZM_HP_FREES], ms.free_count);
+	}
+	gzm_tel_add_arrays(d, hp, gzm_hp_keys, GZM_HP_NB);
+
+	RTE_ETH_FOREACH_DEV(port) {
+		if (rte_eth_stats_get(port, &es) != 0)
+			continue;
+		gzm_array_u64(pt[GZM_PT_PORT], port);
+		gzm_array_u64(pt[GZM_PT_NOMBUF], es.rx_nombuf);
+		gzm_array_u64(pt[GZM_PT_IPACKETS], es.ipackets);
+		gzm_array_u64(pt[GZM_PT_OPACKETS], es.opackets);
+	}
+	gzm_tel_add_arrays(d, pt, gzm_pt_keys, GZM_PT_NB);
+
+	return gzm_peaks_fill(d, id, 0, true, GZM_SAMPLE_ROWS);
 }
 
 static const struct {
@@ -1431,6 +1568,8 @@ static const struct {
 	  "gzmem preload: occupancy and per-lcore cache of one mempool. Parameter: name" },
 	{ "/gzmem/rings", gzm_cmd_rings,
 	  "gzmem preload: every live ring with its count, one page. Parameter: start index" },
+	{ "/gzmem/sample", gzm_cmd_sample,
+	  "gzmem preload: registry counters, pools, socket heaps, port counters and peaks for one sample. Parameter: reader id" },
 	{ "/gzmem/peaks", gzm_cmd_peaks,
 	  "gzmem preload: each mempool's highest in-use since this reader's last read. Parameters: reader id[,start]" },
 };

@@ -46,6 +46,9 @@ export interface PreloadPeaks {
 export interface PreloadReading {
   version: number;
   pools: PreloadPool[];
+  /** Socket heaps and port counters read in-process, so a steady sample need not ask telemetry. */
+  heaps: PreloadHeap[];
+  ports: PreloadPortStats[];
   /** Undefined for a preload without the peak sampler. */
   peaks?: PreloadPeaks;
   rings: PreloadRing[];
@@ -87,8 +90,9 @@ async function pages(
   conn: TelemetryConnection,
   command: string,
   onPage: (page: Record<string, unknown>, n: number) => void,
+  first = 0,
 ): Promise<void> {
-  let start = 0;
+  let start = first;
   for (let i = 0; i < MAX_PAGES; i++) {
     const page = await conn.cmd(`${command},${start}`);
     if (!isRecord(page) || !isNum(page.next) || !isNum(page.total)) throw new ProtocolError(`malformed reply to ${command},${start}`);
@@ -102,66 +106,134 @@ async function pages(
   throw new ProtocolError(`${command}: more than ${MAX_PAGES} pages`);
 }
 
-/** undefined when the process has no preload (the command is unknown: null reply). */
-export async function readPreload(conn: TelemetryConnection, cache?: RingsCache, now = new Date()): Promise<PreloadReading | undefined> {
-  const info = await conn.cmd('/gzmem/info');
-  if (info === null) return undefined;
-  if (!isRecord(info) || !isNum(info.version)) throw new ProtocolError('malformed reply to /gzmem/info');
-  const pools: PreloadPool[] = [];
-  await pages(conn, '/gzmem/mempools', (p, n) => {
-    const name = column(p, 'name', n, isStr, '/gzmem/mempools');
-    const cols = ['size', 'avail', 'in_use', 'common', 'cache', 'cache_size'].map((k) => column(p, k, n, isNum, '/gzmem/mempools'));
-    for (let i = 0; i < n; i++) {
-      const [size, avail, inUse, common, cache, cacheSize] = cols.map((c) => c[i]!) as [number, number, number, number, number, number];
-      pools.push({ name: name[i]!, size, avail, inUse, common, cache, cacheSize });
-    }
+/** Columns of a page, or of a prefixed part of /gzmem/sample ("pool_", "peak_"). */
+function rows(page: Record<string, unknown>, what: string, nameKey: string, keys: string[]): { names: string[]; cols: number[][] } {
+  const n = Array.isArray(page[nameKey]) ? (page[nameKey] as unknown[]).length : 0;
+  return { names: column(page, nameKey, n, isStr, what), cols: keys.map((k) => column(page, k, n, isNum, what)) };
+}
+
+function addPools(pools: PreloadPool[], page: Record<string, unknown>, what: string, prefix: string): void {
+  const keys = ['size', 'avail', 'in_use', 'common', 'cache', 'cache_size'].map((k) => `${prefix}${k}`);
+  const { names, cols } = rows(page, what, `${prefix}name`, keys);
+  names.forEach((name, i) => {
+    const [size, avail, inUse, common, cache, cacheSize] = cols.map((c) => c[i]!) as [number, number, number, number, number, number];
+    pools.push({ name, size, avail, inUse, common, cache, cacheSize });
   });
-  const generation = isNum(info.rings_generation) ? info.rings_generation : -1;
+}
+
+/** The socket heaps as the preload reads them in-process (what /eal/heap_info reports). */
+export interface PreloadHeap {
+  socket: number;
+  heapBytes: number;
+  freeBytes: number;
+  allocBytes: number;
+  greatestFreeBytes: number;
+  allocCount: number;
+  freeCount: number;
+}
+
+export interface PreloadPortStats {
+  port: number;
+  rxNombuf: number;
+  ipackets: number;
+  opackets: number;
+}
+
+/**
+ * undefined when the process has no preload (the command is unknown: null reply). One command,
+ * /gzmem/sample, brings counters, pools, heaps, port counters and peaks; more pages only when a
+ * process has more than 32 pools, and the ring list only when the registry changed.
+ */
+export async function readPreload(conn: TelemetryConnection, cache?: RingsCache, now = new Date()): Promise<PreloadReading | undefined> {
+  const sample = await conn.cmd(`/gzmem/sample,${process.pid}`);
+  if (sample === null) return undefined;
+  const what = '/gzmem/sample';
+  if (!isRecord(sample) || !isNum(sample.version) || !isNum(sample.pool_next)) throw new ProtocolError(`malformed reply to ${what}`);
+  const pools: PreloadPool[] = [];
+  addPools(pools, sample, what, 'pool_');
+  if (sample.pool_next !== -1) await pages(conn, '/gzmem/mempools', (p) => addPools(pools, p, '/gzmem/mempools', ''), sample.pool_next);
+  const generation = isNum(sample.rings_generation) ? sample.rings_generation : -1;
   const prior = cache?.get(conn.hello.pid);
   const listing =
     prior && generation >= 0 && prior.generation === generation && now.getTime() - prior.readAt.getTime() <= RINGS_MAX_AGE_MS
       ? prior
       : { generation, rings: await readRings(conn), readAt: now };
   cache?.set(conn.hello.pid, listing);
-  const peaks = await readPeaks(conn);
   return {
-    version: info.version,
+    version: sample.version,
     pools,
-    ...(peaks ? { peaks } : {}),
+    heaps: numberRows(sample, what, [
+      'heap_socket',
+      'heap_size',
+      'heap_free',
+      'heap_alloc',
+      'heap_greatest_free',
+      'heap_alloc_count',
+      'heap_free_count',
+    ]).map(([socket, heapBytes, freeBytes, allocBytes, greatestFreeBytes, allocCount, freeCount]) => ({
+      socket: socket!,
+      heapBytes: heapBytes!,
+      freeBytes: freeBytes!,
+      allocBytes: allocBytes!,
+      greatestFreeBytes: greatestFreeBytes!,
+      allocCount: allocCount!,
+      freeCount: freeCount!,
+    })),
+    ports: numberRows(sample, what, ['port', 'port_rx_nombuf', 'port_ipackets', 'port_opackets']).map(
+      ([port, rxNombuf, ipackets, opackets]) => ({
+        port: port!,
+        rxNombuf: rxNombuf!,
+        ipackets: ipackets!,
+        opackets: opackets!,
+      }),
+    ),
+    peaks: await readPeaks(conn, sample),
     rings: listing.rings,
-    ringsDropped: isNum(info.rings_dropped) ? info.rings_dropped : 0,
-    ringsStale: isNum(info.rings_stale) ? info.rings_stale : 0,
+    ringsDropped: isNum(sample.rings_dropped) ? sample.rings_dropped : 0,
+    ringsStale: isNum(sample.rings_stale) ? sample.rings_stale : 0,
     ringsReadAt: listing.readAt,
     ringsCarriedOver: listing === prior,
   };
 }
 
+/** Rows of numeric columns (the first names the row count). */
+function numberRows(page: Record<string, unknown>, what: string, keys: string[]): number[][] {
+  const n = Array.isArray(page[keys[0]!]) ? (page[keys[0]!] as unknown[]).length : 0;
+  const cols = keys.map((k) => column(page, k, n, isNum, what));
+  return Array.from({ length: n }, (_, i) => cols.map((c) => c[i]!));
+}
+
 /**
  * Each reader has its own window: gzmem reads as its own pid, so a recorder's windows are the
- * intervals between its samples, whatever else reads the same process.
+ * intervals between its samples, whatever else reads the same process. The first page comes in
+ * /gzmem/sample (keys "peak_..."), further ones from /gzmem/peaks.
  */
-async function readPeaks(conn: TelemetryConnection): Promise<PreloadPeaks | undefined> {
-  const first = await conn.cmd(`/gzmem/peaks,${process.pid}`);
-  if (first === null) return undefined;
-  if (!isRecord(first) || !isNum(first.hz)) throw new ProtocolError('malformed reply to /gzmem/peaks');
-  const since = isNum(first.since_ns) ? new Date(first.since_ns / 1e6) : new Date(0);
+async function readPeaks(conn: TelemetryConnection, sample: Record<string, unknown>): Promise<PreloadPeaks> {
+  const what = '/gzmem/sample';
+  const hz = sample.peak_hz;
+  if (!isNum(hz)) throw new ProtocolError(`malformed reply to ${what}: peak_hz`);
+  const since = isNum(sample.peak_since_ns) ? new Date(sample.peak_since_ns / 1e6) : new Date(0);
+  const seconds = isNum(sample.peak_now_ns) && isNum(sample.peak_since_ns) ? (sample.peak_now_ns - sample.peak_since_ns) / 1e9 : 0;
+  const coverage = hz > 0 && seconds > 0 && isNum(sample.peak_passes) ? Math.min(1, sample.peak_passes / (hz * seconds)) : 1;
   const pools = new Map<string, PreloadPeak>();
-  const seconds = isNum(first.now_ns) && isNum(first.since_ns) ? (first.now_ns - first.since_ns) / 1e9 : 0;
-  const coverage = first.hz > 0 && seconds > 0 && isNum(first.passes) ? Math.min(1, first.passes / (first.hz * seconds)) : 1;
-  if (first.hz === 0) return { hz: 0, since, coverage, pools };
-  let page: unknown = first;
-  for (let i = 0; i < MAX_PAGES; i++) {
-    if (!isRecord(page) || !isNum(page.next)) throw new ProtocolError('malformed reply to /gzmem/peaks');
-    const n = Array.isArray(page.name) ? page.name.length : 0;
-    const name = column(page, 'name', n, isStr, '/gzmem/peaks');
-    const [peak, hwm, sampled] = ['peak', 'hwm', 'sampled_since_ns'].map((k) =>
-      column(page as Record<string, unknown>, k, n, isNum, '/gzmem/peaks'),
+  if (hz === 0) return { hz: 0, since, coverage, pools };
+  const add = (page: Record<string, unknown>, source: string, keys: [string, string, string, string]) => {
+    const { names, cols } = rows(page, source, keys[0], keys.slice(1));
+    names.forEach((name, j) =>
+      pools.set(name, { peak: cols[0]![j]!, highWater: cols[1]![j]!, sampledSince: new Date(cols[2]![j]! / 1e6) }),
     );
-    for (let j = 0; j < n; j++) pools.set(name[j]!, { peak: peak![j]!, highWater: hwm![j]!, sampledSince: new Date(sampled![j]! / 1e6) });
-    if (page.next === -1) break;
-    page = await conn.cmd(`/gzmem/peaks,${process.pid},${page.next}`);
+  };
+  add(sample, what, ['peak_name', 'peak', 'peak_hwm', 'peak_sampled_since_ns']);
+  if (!isNum(sample.peak_next)) throw new ProtocolError(`malformed reply to ${what}: peak_next`);
+  if (sample.peak_next !== -1) {
+    await pages(
+      conn,
+      `/gzmem/peaks,${process.pid}`,
+      (p) => add(p, '/gzmem/peaks', ['name', 'peak', 'hwm', 'sampled_since_ns']),
+      sample.peak_next,
+    );
   }
-  return { hz: first.hz, since, coverage, pools };
+  return { hz, since, coverage, pools };
 }
 
 async function readRings(conn: TelemetryConnection): Promise<PreloadRing[]> {

@@ -138,6 +138,20 @@ export interface TelemetryReadings {
   carriedOver: boolean;
 }
 
+/** What the preload reads in-process at each sample (collect/preload.ts), in the shape used here. */
+export interface InProcessCounters {
+  heaps: {
+    socket: number;
+    heapBytes: number;
+    freeBytes: number;
+    allocBytes: number;
+    greatestFreeBytes: number;
+    allocCount: number;
+    freeCount: number;
+  }[];
+  ports: { port: number; rxNombuf: number; ipackets: number; opackets: number }[];
+}
+
 /** Even while the heaps stay the same, a sampler lists everything again after this long. */
 export const LISTS_MAX_AGE_MS = 10_000;
 
@@ -171,11 +185,19 @@ export async function sampleTelemetry(
   prior: TelemetryReadings | undefined,
   now: Date,
   poolCounts: boolean,
+  inProcess?: InProcessCounters,
 ): Promise<TelemetryReadings> {
   if (!prior || prior.hello.pid !== conn.hello.pid || now.getTime() - prior.listedAt.getTime() > LISTS_MAX_AGE_MS)
     return readTelemetry(conn, now);
   const heaps: HeapReading[] = [];
   for (const h of prior.heaps) {
+    // A socket heap the preload read in-process is what /eal/heap_info would say of it.
+    const mine = inProcess?.heaps.find((x) => `socket_${x.socket}` === h.name);
+    if (mine) {
+      const { socket, ...figures } = mine;
+      heaps.push({ ...h, ...figures });
+      continue;
+    }
     const reply = await conn.cmd(`/eal/heap_info,${h.id}`);
     if (reply === null) return readTelemetry(conn, now);
     heaps.push(parseHeapInfo(reply));
@@ -194,7 +216,9 @@ export async function sampleTelemetry(
   const ethdevs: EthdevReading[] = [];
   for (const e of prior.ethdevs) {
     const { rxNombuf, ipackets, opackets, ...info } = e;
-    ethdevs.push({ ...info, ...portStats(await conn.cmd(`/ethdev/stats,${e.port}`)) });
+    const mine = inProcess?.ports.find((x) => x.port === e.port);
+    if (mine) ethdevs.push({ ...info, rxNombuf: mine.rxNombuf, ipackets: mine.ipackets, opackets: mine.opackets });
+    else ethdevs.push({ ...info, ...portStats(await conn.cmd(`/ethdev/stats,${e.port}`)) });
   }
   return { ...prior, heaps, mempools, ethdevs, carriedOver: true };
 }

@@ -107,7 +107,7 @@ async function readDpdk(
   const cache = options.cache;
   const preload = await readPreload(conn, cache?.rings, now);
   // The preload counts every pool exactly: telemetry's own counts need not be asked again.
-  const telemetry = await sampleTelemetry(conn, cache?.telemetry.get(conn.hello.pid), now, preload === undefined);
+  const telemetry = await sampleTelemetry(conn, cache?.telemetry.get(conn.hello.pid), now, preload === undefined, preload);
   cache?.telemetry.set(conn.hello.pid, telemetry);
   return { telemetry, preload };
 }

@@ -8,11 +8,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../../src/store/store.js';
+import { closeSampleCache, newSampleCache, readTarget } from '../../src/gather/processes.js';
 import { startRecord, stopChild } from '../helpers/serve.js';
 import { liveHost } from '../../src/collect/host.js';
 import { readPreload, type RingsCache } from '../../src/collect/preload.js';
 import { openTelemetry } from '../../src/collect/telemetry-socket.js';
-import { hugepagesMissing, showProcess, startGzload, testpmdPoolAtRest, startTestpmd, stop, type DpdkProc, DPDK, PRELOAD } from '../helpers/dpdk.js';
+import { hugepagesMissing, showProcess, telemetryPy, startGzload, testpmdPoolAtRest, startTestpmd, stop, type DpdkProc, DPDK, PRELOAD } from '../helpers/dpdk.js';
 
 const skip = hugepagesMissing();
 const started: DpdkProc[] = [];
@@ -244,4 +245,30 @@ test('without the preload a pool has no true peak, and says why', { skip }, asyn
   const m = (await showProcess(String(g.pid))).mempools[0]!;
   assert.equal(m.peak, null);
   assert.match(m.peakWhy ?? '', /needs the preload/);
+});
+
+test('a steady sample with the preload is one command, and its heaps are what /eal/heap_info says', { skip }, async () => {
+  const g = await startGzload({ app: ['--stacks', '1', '--pattern', 'idle'], env: { LD_PRELOAD: PRELOAD } });
+  started.push(g);
+  const cache = newSampleCache();
+  try {
+    const host = liveHost();
+    for (let i = 0; i < 3; i++) await readTarget(host, String(g.pid), { cache, attachBesidePreload: false });
+    const conn = [...cache.connections.values()].find((c) => c.hello.pid === g.pid)!;
+    const sent: string[] = [];
+    const cmd = conn.cmd.bind(conn);
+    (conn as { cmd: typeof conn.cmd }).cmd = (c: string) => (sent.push(c), cmd(c));
+    const p = await readTarget(host, String(g.pid), { cache, attachBesidePreload: false });
+    assert.deepEqual(sent, [`/gzmem/sample,${process.pid}`]);
+    assert.ok(p.carriedOver.some((c) => c.part.startsWith('memzones')));
+    // gzload is idle: nothing is reserved between the two reads.
+    const [info] = telemetryPy(g.prefix, ['/eal/heap_info,0']);
+    const h = info!['/eal/heap_info'] as Record<string, number>;
+    assert.deepEqual(
+      [p.heaps[0]!.heapBytes, p.heaps[0]!.allocBytes, p.heaps[0]!.freeBytes, p.heaps[0]!.allocCount],
+      [h.Heap_size, h.Alloc_size, h.Free_size, h.Alloc_count],
+    );
+  } finally {
+    closeSampleCache(cache);
+  }
 });
