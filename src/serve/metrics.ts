@@ -48,6 +48,11 @@ export function createMetrics(source: MetricsSource): Metrics {
   const stackTotal = g('gzmem_stack_memory_bytes', 'Hugepage bytes held by a gazelle protocol-stack thread', [...proc, 'stack']);
   const stackUsed = g('gzmem_stack_memory_used_bytes', 'Bytes of a stack thread in use (total less free pool objects)', [...proc, 'stack']);
   const stackFree = g('gzmem_stack_memory_free_bytes', 'Bytes of a stack thread in free pool objects', [...proc, 'stack']);
+  const rxNombuf = g(
+    'gzmem_port_rx_nombuf',
+    "Receive mbuf allocation failures since the port started (DPDK's rx_nombuf counter): the pool ran dry",
+    [...proc, 'port'],
+  );
   const rings = g('gzmem_rings', 'Rings known (preload registry or memzones)', proc);
   const ringEntries = g('gzmem_ring_entries', 'Entries held in all rings', proc);
   const pagesTotal = g('gzmem_hugepages_pages', 'Hugepages configured', ['page_size_bytes', 'node']);
@@ -65,6 +70,7 @@ export function createMetrics(source: MetricsSource): Metrics {
     poolBytes,
     poolPeak,
     poolHighWater,
+    rxNombuf,
     stackTotal,
     stackUsed,
     stackFree,
@@ -98,6 +104,7 @@ export function createMetrics(source: MetricsSource): Metrics {
         set(poolPeak, { ...l, pool: m.name }, m.peak?.inUse);
         set(poolHighWater, { ...l, pool: m.name }, m.peak?.highWater);
       }
+      for (const e of p.ethdevs) set(rxNombuf, { ...l, port: e.name }, e.rxNombuf);
       if (p.rings.length > 0) {
         set(rings, l, p.rings.length);
         set(
