@@ -3,6 +3,8 @@
 import type { Host } from '../collect/host.js';
 import { renderLstack, renderLstackCsv } from '../format/stack-view.js';
 import { renderJson } from '../format/process.js';
+import { safe } from '../format/units.js';
+import { alertLine } from '../analysis/exhaustion.js';
 import { readLstack } from '../gather/stack-view.js';
 import { closeSampleCache, machineSnapshot, newSampleCache } from '../gather/processes.js';
 import { emitFrames, type OutputOptions } from './output.js';
@@ -23,7 +25,7 @@ export async function runLstackShow(
         cache,
       });
       if (options.format === 'csv') return renderLstackCsv(view);
-      if (options.format === 'table') return renderLstack(view);
+      if (options.format === 'table') return `${renderLstack(view)}${safe(alertLine(proc))}\n`;
       const snapshot = { ...(await machineSnapshot(host, [proc], started)), lstack: [view] };
       return compact ? `${JSON.stringify(snapshot)}\n` : renderJson(snapshot);
     });

@@ -2,6 +2,7 @@
 
 import type { DpdkProcess, Level, Mempool, Occupancy, Snapshot } from '../model/snapshot.js';
 import { csv } from './csv.js';
+import { alertLine } from '../analysis/exhaustion.js';
 import { table, section } from './table.js';
 import { DASH, bytes, count, percent, safe, text } from './units.js';
 
@@ -57,6 +58,7 @@ export function renderProcess(p: DpdkProcess): string {
     `pid ${p.pid}  ${safe(p.command)}  prefix ${text(p.filePrefix)}  ${text(p.dpdkVersion)}  telemetry ${text(p.telemetrySocket)}\n`,
   );
   out.push(section('Hugepage memory', renderWaterfall(p)));
+  out.push(`${safe(alertLine(p))}\n`);
   for (const w of p.warnings) out.push(`warning: ${safe(w)}\n`);
 
   if (p.heaps.length > 0) {

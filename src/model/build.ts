@@ -6,6 +6,7 @@ import type { ProcessReading } from '../collect/process.js';
 import type { MempoolReading, MemzoneReading, TelemetryReadings } from '../collect/telemetry.js';
 import type { PreloadReading, PreloadRing } from '../collect/preload.js';
 import type { AttachReading } from '../collect/attach.js';
+import { exhaustionAlerts } from '../analysis/exhaustion.js';
 import {
   OCCUPANCY_PRIORITY,
   type DpdkProcess,
@@ -386,7 +387,7 @@ export function buildProcess(input: ProcessInput): DpdkProcess {
     }
   }
   if (t?.params.includes('--no-huge')) warnings.push('runs with --no-huge: its heap is ordinary memory, not hugepages');
-  return {
+  const built: Omit<DpdkProcess, 'alerts'> = {
     pid: p.pid,
     command: p.comm,
     cmdline: p.cmdline,
@@ -440,6 +441,7 @@ export function buildProcess(input: ProcessInput): DpdkProcess {
     ],
     warnings,
   };
+  return { ...built, alerts: exhaustionAlerts(built) };
 }
 
 /** Heap allocations that belong to no memzone (rte_malloc): unknown unless both lists were answered. */

@@ -1,6 +1,8 @@
 // The Snapshot: one versioned JSON document that every view (CLI, web, store, metrics) reads.
 // Documented in docs/snapshot.md; docs/snapshot.schema.json validates it.
 
+import type { MemoryAlert } from '../analysis/exhaustion.js';
+
 import type { GazelleView } from './stack-view.js';
 
 export const SCHEMA_VERSION = 1;
@@ -214,6 +216,8 @@ export interface DpdkProcess {
   /** Per source: what worked, and why not where it did not. */
   sources: { name: Source; ok: boolean; detail?: string }[];
   warnings: string[];
+  /** Pools near exhaustion (in use or true peak at 90 % and more) and ports that ran out of mbufs. */
+  alerts: MemoryAlert[];
 }
 
 export interface Orphan {

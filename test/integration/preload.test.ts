@@ -13,7 +13,7 @@ import { startRecord, stopChild } from '../helpers/serve.js';
 import { liveHost } from '../../src/collect/host.js';
 import { readPreload, type RingsCache } from '../../src/collect/preload.js';
 import { openTelemetry } from '../../src/collect/telemetry-socket.js';
-import { hugepagesMissing, showProcess, telemetryPy, startGzload, testpmdPoolAtRest, startTestpmd, stop, type DpdkProc, DPDK, PRELOAD } from '../helpers/dpdk.js';
+import { gzmem, hugepagesMissing, showProcess, telemetryPy, startGzload, testpmdPoolAtRest, startTestpmd, stop, type DpdkProc, DPDK, PRELOAD } from '../helpers/dpdk.js';
 
 const skip = hugepagesMissing();
 const started: DpdkProc[] = [];
@@ -271,4 +271,23 @@ test('a steady sample with the preload is one command, and its heaps are what /e
   } finally {
     closeSampleCache(cache);
   }
+});
+
+test('a pool driven to empty is an alert in show; a steady one is not', { skip }, async () => {
+  // 64 connections of 20 mbufs, and rings that take up to 127 each: the pool runs out.
+  const dry = await startGzload({ app: ['--stacks', '1', '--tcp_conn_count', '64', '--mbuf_count_per_conn', '20', '--pattern', 'slow'], env: { LD_PRELOAD: PRELOAD } });
+  started.push(dry);
+  await new Promise((r) => setTimeout(r, 2500));
+  const p = await showProcess(String(dry.pid));
+  const pool = p.mempools.find((m) => m.name.startsWith('rxtx_mbuf'))!;
+  // Objects left in caches the stack thread does not use keep it just short of empty.
+  const seen = Math.max(pool.occupancy?.inUse ?? 0, pool.peak?.inUse ?? 0);
+  assert.ok(seen >= pool.size * 0.99, `${seen} of ${pool.size} in use`);
+  assert.deepEqual(p.alerts.map((a) => a.subject), [pool.name]);
+  const text = await gzmem(['show', String(dry.pid)]);
+  assert.match(text.stdout, new RegExp(`^memory: (CRITICAL|warning): pool ${pool.name} (ran dry|is 99 % in use)`, 'm'));
+  const steady = await startGzload({ app: ['--stacks', '1', '--pattern', 'steady'], env: { LD_PRELOAD: PRELOAD } });
+  started.push(steady);
+  const s = await gzmem(['lstack', 'show', String(steady.pid)]);
+  assert.match(s.stdout, /^memory: no pool near exhaustion, no mbuf allocation failure$/m);
 });
