@@ -2,6 +2,7 @@
 // exact mempool occupancy and the registry of every ring, paginated under the 16 KiB reply cap.
 
 import type { TelemetryConnection } from './telemetry-socket.js';
+import type { InProcessCounters } from './telemetry.js';
 import { isRecord } from './telemetry-socket.js';
 import { ProtocolError } from '../errors.js';
 
@@ -122,22 +123,9 @@ function addPools(pools: PreloadPool[], page: Record<string, unknown>, what: str
 }
 
 /** The socket heaps as the preload reads them in-process (what /eal/heap_info reports). */
-export interface PreloadHeap {
-  socket: number;
-  heapBytes: number;
-  freeBytes: number;
-  allocBytes: number;
-  greatestFreeBytes: number;
-  allocCount: number;
-  freeCount: number;
-}
+type PreloadHeap = InProcessCounters['heaps'][number];
 
-export interface PreloadPortStats {
-  port: number;
-  rxNombuf: number;
-  ipackets: number;
-  opackets: number;
-}
+type PreloadPortStats = InProcessCounters['ports'][number];
 
 /**
  * undefined when the process has no preload (the command is unknown: null reply). One command,

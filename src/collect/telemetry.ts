@@ -138,17 +138,12 @@ export interface TelemetryReadings {
   carriedOver: boolean;
 }
 
-/** What the preload reads in-process at each sample (collect/preload.ts), in the shape used here. */
+/** A heap's figures, whoever read them (/eal/heap_info, or the preload in-process). */
+export type HeapFigures = Omit<HeapReading, 'id' | 'name'>;
+
+/** What the preload reads in-process at each sample (collect/preload.ts). */
 export interface InProcessCounters {
-  heaps: {
-    socket: number;
-    heapBytes: number;
-    freeBytes: number;
-    allocBytes: number;
-    greatestFreeBytes: number;
-    allocCount: number;
-    freeCount: number;
-  }[];
+  heaps: (HeapFigures & { socket: number })[];
   ports: { port: number; rxNombuf: number; ipackets: number; opackets: number }[];
 }
 
