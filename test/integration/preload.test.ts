@@ -204,7 +204,9 @@ test("true peaks: a 20 ms spike once a second is caught by the preload's sampler
   const db = join(dir, 'peaks.db');
   const from = Date.now();
   try {
-    const rec = startRecord([g.prefix, '--db', db, '-i', '1']);
+    // 1.03 s, not 1 s: a recorder whose ticks fell in phase with gzload's 1 s spikes would sample every
+    // spike. Off by 30 ms a tick, no two samples land in the same 20 ms spike, and each window holds one.
+    const rec = startRecord([g.prefix, '--db', db, '-i', '1.03']);
     await new Promise((r) => setTimeout(r, 6500));
     assert.equal(await stopChild(rec), 0, rec.stderr());
     const truth = (await truthOf(g, false)) as Truth & { stacks: { pool: string; max_in_use: number }[] };
