@@ -172,7 +172,83 @@ export function buildProgram(): Command {
       (await import('./hugepages.js')).runHugepages(host, outputOptions(flags, count)),
     );
 
+  program
+    .command('advise')
+    .description("right-size: predict an lstack.conf's hugepages (--conf), or advise settings from what a process used")
+    .argument('[target]', 'pid, host_addr or file prefix of the process to advise')
+    .option('--conf <file>', 'predict from this lstack.conf alone, before anything starts')
+    .addOption(new Option('--for <profile>', 'what reads the lstack.conf').choices(['gazelle', 'gzload']).default('gazelle'))
+    .option('--dpdk <release>', "DPDK release to size for (default: the installed libdpdk, or the target's)")
+    .addOption(new Option('--arch <arch>', 'architecture to size for').choices(['x86_64', 'aarch64']))
+    .option('--connections <n>', 'connections open in the process (default: the most tcp_conn_count admits)')
+    .option('--app-threads <n>', 'application threads that use sockets (each gets an rpc pool)')
+    .option('--page-size <MiB>', "hugepage size in MiB (default: the machine's)")
+    .option('--headroom <factor>', 'advice keeps peak x factor', '1.3')
+    .option('--window <duration>', 'advise from the recorded history of this window (90s, 30m, 24h, 7d)')
+    .option('--db <file>', 'history database (with --window)', 'gzmem.db')
+    .option('--json', 'print one JSON document')
+    .option('-o, --output <file>', 'write to a file instead of standard output')
+    .addOption(new Option('--timeout <ms>', 'telemetry connect/read timeout').default('1000'))
+    .action(async (target: string | undefined, flags: AdviseFlags) => {
+      const advise = await import('./advise.js');
+      const o = adviseOptions(flags, advise.parseWindow);
+      if (flags.conf !== undefined) {
+        if (target !== undefined) throw new UsageError('give either a target or --conf <file>, not both');
+        return advise.runPredict(host, { ...o, conf: flags.conf });
+      }
+      if (target === undefined) throw new UsageError('advise needs a target (pid, host_addr or prefix) or --conf <file>');
+      return advise.runAdvise(host, target, o);
+    });
+
   return program;
+}
+
+interface AdviseFlags {
+  conf?: string;
+  for: 'gazelle' | 'gzload';
+  dpdk?: string;
+  arch?: 'x86_64' | 'aarch64';
+  connections?: string;
+  appThreads?: string;
+  pageSize?: string;
+  headroom: string;
+  window?: string;
+  db: string;
+  json?: boolean;
+  output?: string;
+  timeout: string;
+}
+
+function positiveInt(flag: string, value: string | undefined, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,9}$/.test(value) || Number(value) < min)
+    throw new UsageError(`${flag} must be an integer >= ${min}, got ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+function adviseOptions(f: AdviseFlags, parseWindow: (v: string) => number): import('./advise.js').AdviseOptions {
+  settleForOneShot();
+  const headroom = Number(f.headroom);
+  if (!/^\d+(\.\d+)?$/.test(f.headroom) || headroom < 1 || headroom > 10)
+    throw new UsageError(`--headroom must be a factor from 1 to 10, got ${JSON.stringify(f.headroom)}`);
+  const pageMiB = positiveInt('--page-size', f.pageSize, 1);
+  const connections = positiveInt('--connections', f.connections, 0);
+  const appThreads = positiveInt('--app-threads', f.appThreads, 0);
+  return {
+    profile: f.for,
+    headroom,
+    db: f.db,
+    json: f.json === true,
+    timeoutMs: parseTimeout(f.timeout),
+    ...(f.conf !== undefined ? { conf: f.conf } : {}),
+    ...(f.dpdk !== undefined ? { dpdk: f.dpdk } : {}),
+    ...(f.arch !== undefined ? { arch: f.arch } : {}),
+    ...(connections !== undefined ? { connections } : {}),
+    ...(appThreads !== undefined ? { appThreads } : {}),
+    ...(pageMiB !== undefined ? { pageBytes: pageMiB * 2 ** 20 } : {}),
+    ...(f.window !== undefined ? { windowMs: parseWindow(f.window) } : {}),
+    ...(f.output !== undefined ? { file: f.output } : {}),
+  };
 }
 
 async function main(argv: string[]): Promise<number> {

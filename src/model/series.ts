@@ -15,6 +15,11 @@ export type SeriesValues = {
 /** Pools per process kept as series; more would make history and /metrics unbounded. */
 export const MAX_POOL_SERIES = 64;
 
+function sumKnown(values: (number | null)[]): number | null {
+  const known = values.filter((v): v is number => v !== null);
+  return known.length ? known.reduce((a, b) => a + b, 0) : null;
+}
+
 export function seriesOf(p: DpdkProcess, view?: GazelleView): SeriesValues {
   const w = p.waterfall;
   const pool: Record<string, number | null> = {};
@@ -31,6 +36,8 @@ export function seriesOf(p: DpdkProcess, view?: GazelleView): SeriesValues {
       heap_bytes: w.heap.bytes,
       allocated_bytes: w.allocated.bytes,
       in_use_bytes: w.inUse.bytes,
+      // Mbuf allocation failures, all ports: advice must know whether a pool ran dry.
+      rx_nombuf: sumKnown(p.ethdevs.map((e) => e.rxNombuf)),
     },
     stack,
     pool,

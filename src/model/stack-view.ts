@@ -15,7 +15,7 @@ export interface LstackParams {
   nicTxqueueSize: number | null;
   numCpus: string | null;
   hostAddr: string | null;
-  /** tcp_conn_count x mbuf_count_per_conn + rx + tx descriptors + gazelle's 4096 + 1024 reserve. */
+  /** See gazelleMbufsPerStack. */
   expectedMbufsPerStack: number | null;
 }
 
@@ -78,12 +78,27 @@ function num(v: unknown): number | null {
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
 }
 
+/**
+ * gazelle's mbuf pool per stack (2024 sources): the stack's share of tcp_conn_count x
+ * mbuf_count_per_conn, the NIC's rx and tx descriptors, and a reserve of one more rx queue and 1024.
+ */
+export function gazelleMbufsPerStack(conns: number, perConn: number, rx: number, tx: number, stacks: number): number {
+  return Math.floor((conns * perConn) / stacks) + 2 * rx + tx + 1024;
+}
+
 export function lstackParams(config: ConfigGroup | undefined, confPath: string | null): LstackParams {
   const c = config ?? {};
   const conns = num(c.tcp_conn_count);
   const perConn = num(c.mbuf_count_per_conn);
   const rx = num(c.nic_rxqueue_size);
   const tx = num(c.nic_txqueue_size);
+  // One stack per CPU of num_cpus ("1,3" or "2-5").
+  let stacks = 1;
+  try {
+    if (typeof c.num_cpus === 'string') stacks = parseCpuList(c.num_cpus).length || 1;
+  } catch {
+    // A num_cpus gazelle would refuse: size as for one stack.
+  }
   return {
     confPath,
     tcpConnCount: conns,
@@ -93,8 +108,25 @@ export function lstackParams(config: ConfigGroup | undefined, confPath: string |
     numCpus: typeof c.num_cpus === 'string' ? c.num_cpus : null,
     hostAddr: typeof c.host_addr === 'string' ? c.host_addr : null,
     expectedMbufsPerStack:
-      conns !== null && perConn !== null && rx !== null && tx !== null ? conns * perConn + rx + tx + 4096 + 1024 : null,
+      conns !== null && perConn !== null && rx !== null && tx !== null ? gazelleMbufsPerStack(conns, perConn, rx, tx, stacks) : null,
   };
+}
+
+/** "1,3-5" → [1, 3, 4, 5] */
+export function parseCpuList(text: string): number[] {
+  const cpus: number[] = [];
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!m) throw new Error(`not a CPU list: ${JSON.stringify(text)}`);
+    const lo = Number(m[1]);
+    const hi = m[2] === undefined ? lo : Number(m[2]);
+    if (hi < lo) throw new Error(`not a CPU list: ${JSON.stringify(text)}`);
+    for (let c = lo; c <= hi; c++) cpus.push(c);
+  }
+  return cpus;
 }
 
 /** Stack threads by id: `gazellelstackNN` → NN. */
