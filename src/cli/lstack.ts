@@ -8,6 +8,8 @@ import { alertLine } from '../analysis/exhaustion.js';
 import { readLstack } from '../gather/stack-view.js';
 import { closeSampleCache, machineSnapshot, newSampleCache } from '../gather/processes.js';
 import { emitFrames, type OutputOptions } from './output.js';
+import { newTrendKeeper } from '../gather/trends.js';
+import { targetKey } from '../model/series.js';
 
 export async function runLstackShow(
   host: Host,
@@ -15,6 +17,8 @@ export async function runLstackShow(
   options: OutputOptions & { timeoutMs: number; attach: boolean; gazellectl: boolean },
 ): Promise<void> {
   const cache = newSampleCache();
+  // A watch (-i) sees trends: a pool whose in-use keeps rising gets a leak alert.
+  const trends = newTrendKeeper();
   try {
     await emitFrames(options, async (compact) => {
       const started = performance.now();
@@ -24,6 +28,7 @@ export async function runLstackShow(
         gazellectl: options.gazellectl,
         cache,
       });
+      trends.observe(targetKey(proc), proc, Date.now());
       if (options.format === 'csv') return renderLstackCsv(view);
       if (options.format === 'table') return `${renderLstack(view)}${safe(alertLine(proc))}\n`;
       const snapshot = { ...(await machineSnapshot(host, [proc], started)), lstack: [view] };

@@ -6,6 +6,7 @@ import type { Host } from '../collect/host.js';
 import { openStore } from '../store/store.js';
 import { createMetrics } from '../serve/metrics.js';
 import { startServer } from '../serve/server.js';
+import { adviceFor } from '../gather/advice.js';
 import { GzmemError, ExitCode, errorMessage } from '../errors.js';
 import type { Snapshot } from '../model/snapshot.js';
 import type { Recorder } from '../gather/recorder.js';
@@ -28,7 +29,16 @@ export async function runServe(host: Host, o: ServeOptions): Promise<void> {
   const metrics = createMetrics({ latest: () => latest, alive: () => recorder?.alive() ?? new Set(), machine: () => recorder?.machine() });
   let server;
   try {
-    server = await startServer({ store, latest, metrics, webRoot: WEB_ROOT, intervalSec: o.record ? o.intervalSec : null }, o.port, o.host);
+    const advise = async (key: string, windowMs: number, headroom: number) => {
+      const snap = latest.get(key);
+      const p = snap?.processes[0];
+      return p ? adviceFor(host, p, snap?.lstack?.[0], { headroom, windowMs, store }) : undefined;
+    };
+    server = await startServer(
+      { store, latest, metrics, webRoot: WEB_ROOT, intervalSec: o.record ? o.intervalSec : null, advise },
+      o.port,
+      o.host,
+    );
   } catch (err) {
     store.close();
     throw new GzmemError(`cannot listen on ${o.host}:${o.port}: ${errorMessage(err)}`, ExitCode.runtime);

@@ -10,6 +10,7 @@ import { closeSampleCache, machineSnapshot, newSampleCache, pruneSampleCache, re
 import type { Store, TargetRow, TargetSample } from '../store/store.js';
 import { isPid, processExists } from '../collect/process.js';
 import { errorMessage } from '../errors.js';
+import { newTrendKeeper } from './trends.js';
 
 export interface RecorderOptions extends GatherOptions {
   intervalSec: number;
@@ -71,6 +72,7 @@ export function startRecorder(host: Host, store: Store, options: RecorderOptions
   let machinePart: MachinePart | undefined;
   let lastOrphanScan = -Infinity;
   const cache = newSampleCache();
+  const trends = newTrendKeeper();
   const targets = options.targets ?? [];
   // Sockets of other prefixes are not even opened; a pid target is known once its socket greets.
   const wantedSocket = (prefix: string, pid: number | undefined) =>
@@ -100,6 +102,7 @@ export function startRecorder(host: Host, store: Store, options: RecorderOptions
     for (const p of chosen) {
       const key = targetKey(p);
       seen.add(key);
+      trends.observe(key, p, ts);
       const view = await gazelleViewOf(host, p, cache).catch(() => undefined);
       // The machine part as last read: orphans from the latest scan, even between scans.
       const snapshot: Snapshot = { ...machine, ...machinePart, processes: [p], ...(view ? { lstack: [view] } : {}) };
@@ -114,6 +117,7 @@ export function startRecorder(host: Host, store: Store, options: RecorderOptions
       });
     }
     store.record(ts, samples, Math.max(2 * intervalMs, intervalMs + 2000));
+    trends.forget(seen);
     alive = seen;
     for (const key of seen) misses.delete(key);
     // A target is gone when its process is; one that lives but missed a tick is retried first.

@@ -19,6 +19,8 @@ export interface ServerOptions {
   metrics: Metrics;
   /** dist/web: the built dashboard. */
   webRoot: string;
+  /** Right-sizing advice for a target from its history over a window; undefined for an unknown target. */
+  advise?: (key: string, windowMs: number, headroom: number) => Promise<unknown>;
 }
 
 export interface GzmemServer {
@@ -73,8 +75,22 @@ export function startServer(options: ServerOptions, port: number, host: string):
 
   const targetsBody = () => ({ targets: store.targets(), intervalSec: options.intervalSec });
 
-  const api = (url: URL, res: ServerResponse): void => {
+  const api = async (url: URL, res: ServerResponse): Promise<void> => {
     switch (url.pathname) {
+      case '/api/advice': {
+        const key = url.searchParams.get('target') ?? '';
+        const windowMs = intParam(url, 'window', 3_600_000);
+        const headroom = Number(url.searchParams.get('headroom') ?? '1.3');
+        if (!options.advise || !key || windowMs === undefined || windowMs < 1000 || !(headroom >= 1 && headroom <= 10))
+          return json(res, 400, { error: 'expected target, window (ms, at least 1000) and headroom (1..10)' });
+        try {
+          const advice = await options.advise(key, windowMs, headroom);
+          return advice === undefined ? json(res, 404, { error: 'no live snapshot of that target' }) : json(res, 200, advice);
+        } catch (err) {
+          // A target without history or a readable lstack.conf: say why, as the CLI would.
+          return json(res, 422, { error: err instanceof Error ? err.message : String(err) });
+        }
+      }
       case '/api/targets':
         return json(res, 200, targetsBody());
       case '/api/snapshot': {
@@ -116,12 +132,15 @@ export function startServer(options: ServerOptions, port: number, host: string):
         return json(res, 200, {
           resolution: r.resolution,
           ts: r.ts.map((t) => t / 1000),
-          series: r.series.map((s) => ({
-            ...s,
-            label: scope === 'process' ? s.name.replace(/_bytes$/, '').replace(/_/g, ' ') : s.name,
-            unit: scope === 'pool' || scope === 'pool_peak' ? 'objects' : 'bytes',
-          })),
-          peaks: r.peaks.map((p) => ({ ...p, ts: p.ts / 1000 })),
+          // The process chart is in bytes; counters such as rx_nombuf stay in the history for advice.
+          series: r.series
+            .filter((s) => scope !== 'process' || s.name.endsWith('_bytes'))
+            .map((s) => ({
+              ...s,
+              label: scope === 'process' ? s.name.replace(/_bytes$/, '').replace(/_/g, ' ') : s.name,
+              unit: scope === 'pool' || scope === 'pool_peak' ? 'objects' : 'bytes',
+            })),
+          peaks: r.peaks.filter((p) => scope !== 'process' || p.name.endsWith('_bytes')).map((p) => ({ ...p, ts: p.ts / 1000 })),
         });
       }
       case '/api/events': {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserServer, Page } from 'playwright-core';
 import { ROOT } from '../helpers/fixtures.js';
-import { GZLOAD, hugepagesMissing, startGzload, stop, type DpdkProc } from '../helpers/dpdk.js';
+import { GZLOAD, gzmem, hugepagesMissing, startGzload, stop, type DpdkProc } from '../helpers/dpdk.js';
 import { bytes, bytesTick, percent, timeTicks } from '../../web/src/format.js';
 import { appendColumns, columnPeaks, orderByName, panelOptions, type Columns } from '../../web/src/charts.js';
 import { sortRows } from '../../web/src/tables.js';
@@ -43,20 +43,40 @@ test('time ticks carry the date at the first tick and when the day changes', () 
 });
 
 test('live samples slide the window; a missing value is a gap, never 0', () => {
-  let data: Columns = [[100, 101], [1, 2]];
+  let data: Columns = [
+    [100, 101],
+    [1, 2],
+  ];
   data = appendColumns(data, ['a', 'b'], 102, { a: 3 }, 60);
-  assert.deepEqual(data, [[100, 101, 102], [1, 2, 3], [null, null, null]]);
+  assert.deepEqual(data, [
+    [100, 101, 102],
+    [1, 2, 3],
+    [null, null, null],
+  ]);
   data = appendColumns(data, ['a', 'b'], 161, { a: null, b: 7 }, 60);
-  assert.deepEqual(data, [[101, 102, 161], [2, 3, null], [null, null, 7]]);
+  assert.deepEqual(data, [
+    [101, 102, 161],
+    [2, 3, null],
+    [null, null, 7],
+  ]);
   // A repeated or older tick is dropped.
   assert.equal(appendColumns(data, ['a', 'b'], 161, { a: 1 }, 60), data);
-  assert.deepEqual(columnPeaks(data, ['a', 'b']), new Map([['a', { ts: 102, value: 3 }], ['b', { ts: 161, value: 7 }]]));
+  assert.deepEqual(
+    columnPeaks(data, ['a', 'b']),
+    new Map([
+      ['a', { ts: 102, value: 3 }],
+      ['b', { ts: 161, value: 7 }],
+    ]),
+  );
 });
 
 test('panel options: the waterfall order, synced cursors, one series per name', () => {
   const series = ['allocated_bytes', 'heap_bytes', 'in_use_bytes', 'reserved_bytes', 'extra'].map((name) => ({ name }));
   const order = ['reserved_bytes', 'heap_bytes', 'allocated_bytes', 'in_use_bytes'];
-  assert.deepEqual(orderByName(series, order).map((s) => s.name), [...order, 'extra']);
+  assert.deepEqual(
+    orderByName(series, order).map((s) => s.name),
+    [...order, 'extra'],
+  );
   const o = panelOptions({ id: 'p', title: 't', unit: 'bytes', legend: 'name' }, [{ name: 'x', label: 'x' }], 800);
   assert.equal(o.series.length, 2);
   assert.equal(o.series[1]!.spanGaps, false);
@@ -64,12 +84,25 @@ test('panel options: the waterfall order, synced cursors, one series per name', 
 });
 
 test('table sort: numbers as numbers, names naturally, unknown last both ways', () => {
-  const rows = [{ n: 'ring_10', v: 5 }, { n: 'ring_9', v: null }, { n: 'ring_2', v: 40 }];
+  const rows = [
+    { n: 'ring_10', v: 5 },
+    { n: 'ring_9', v: null },
+    { n: 'ring_2', v: 40 },
+  ];
   const byV = { key: 'v', label: 'v', value: (r: { v: number | null }) => r.v };
   const byN = { key: 'n', label: 'n', value: (r: { n: string }) => r.n };
-  assert.deepEqual(sortRows(rows, byV, false).map((r) => r.v), [5, 40, null]);
-  assert.deepEqual(sortRows(rows, byV, true).map((r) => r.v), [40, 5, null]);
-  assert.deepEqual(sortRows(rows, byN, false).map((r) => r.n), ['ring_2', 'ring_9', 'ring_10']);
+  assert.deepEqual(
+    sortRows(rows, byV, false).map((r) => r.v),
+    [5, 40, null],
+  );
+  assert.deepEqual(
+    sortRows(rows, byV, true).map((r) => r.v),
+    [40, 5, null],
+  );
+  assert.deepEqual(
+    sortRows(rows, byN, false).map((r) => r.n),
+    ['ring_2', 'ring_9', 'ring_10'],
+  );
 });
 
 // The real thing: gzload, gzmem serve and Chromium.
@@ -94,9 +127,17 @@ const skip = hugepagesMissing() ?? browserMissing();
 /** The built dashboard, rebuilt when missing or older than a source under web/. */
 function buildDashboard(): void {
   const newest = (dir: string): number =>
-    Math.max(...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
+    Math.max(
+      ...readdirSync(dir, { withFileTypes: true }).map((e) =>
+        e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs,
+      ),
+    );
   if (existsSync(WEB_INDEX) && statSync(WEB_INDEX).mtimeMs >= newest(join(ROOT, 'web'))) return;
-  const r = spawnSync(process.execPath, [VITE, 'build', '--config', 'web/vite.config.ts'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [VITE, 'build', '--config', 'web/vite.config.ts'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   assert.equal(r.status, 0, `vite build failed:\n${r.stdout}\n${r.stderr}`);
 }
 
@@ -112,7 +153,12 @@ function freePort(): Promise<number> {
 }
 
 /** Polls `probe` until it gives a value; `fatal` says why waiting is pointless (e.g. a child exited). */
-async function until<T>(what: () => string, ms: number, probe: () => Promise<T | undefined>, fatal: () => string | undefined = () => undefined): Promise<T> {
+async function until<T>(
+  what: () => string,
+  ms: number,
+  probe: () => Promise<T | undefined>,
+  fatal: () => string | undefined = () => undefined,
+): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const dead = fatal();
@@ -153,73 +199,116 @@ describe('in Chromium, against gzload and gzmem serve', { skip }, () => {
   let base = '';
   const pageErrors: string[] = [];
 
-  before(async () => {
-    buildDashboard();
-    gz = await startGzload({
-      eal: ['--lcores', '0@0,1@1,2@1'],
-      app: ['--stacks', '2', '--tcp_conn_count', '32', '--pattern', 'burst', '--hold', '8'],
-      env: { LD_PRELOAD: PRELOAD },
-    });
+  before(
+    async () => {
+      buildDashboard();
+      gz = await startGzload({
+        eal: ['--lcores', '0@0,1@1,2@1'],
+        app: ['--stacks', '2', '--tcp_conn_count', '32', '--pattern', 'burst', '--hold', '8'],
+        env: { LD_PRELOAD: PRELOAD },
+      });
 
-    dbDir = mkdtempSync(join(tmpdir(), 'gzmem-e2e-'));
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}/`;
-    // Records only our gzload, so other DPDK processes on the machine do not matter.
-    serve = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'serve', gz.prefix, '--port', String(port), '--db', join(dbDir, 'gzmem.db'), '-i', '1'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const keep = (b: Buffer) => (serveLog = (serveLog + b.toString()).slice(-8000));
-    serve.stdout!.on('data', keep);
-    serve.stderr!.on('data', keep);
-    await until(
-      () => `gzmem serve to record ${gz!.prefix}; its output: ${serveLog}`,
-      30_000,
-      async () => {
-        const body = (await (await fetch(`${base}api/targets`)).json()) as { targets: { key: string }[] };
-        return body.targets.some((t) => t.key === gz!.prefix) ? true : undefined;
-      },
-      () => (serve!.exitCode !== null ? `gzmem serve exited with ${serve!.exitCode}: ${serveLog}` : undefined),
-    );
+      dbDir = mkdtempSync(join(tmpdir(), 'gzmem-e2e-'));
+      const port = await freePort();
+      base = `http://127.0.0.1:${port}/`;
+      // Records only our gzload, so other DPDK processes on the machine do not matter.
+      serve = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          join(ROOT, 'src', 'cli', 'main.ts'),
+          'serve',
+          gz.prefix,
+          '--port',
+          String(port),
+          '--db',
+          join(dbDir, 'gzmem.db'),
+          '-i',
+          '1',
+        ],
+        {
+          cwd: ROOT,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      const keep = (b: Buffer) => (serveLog = (serveLog + b.toString()).slice(-8000));
+      serve.stdout!.on('data', keep);
+      serve.stderr!.on('data', keep);
+      await until(
+        () => `gzmem serve to record ${gz!.prefix}; its output: ${serveLog}`,
+        30_000,
+        async () => {
+          const body = (await (await fetch(`${base}api/targets`)).json()) as { targets: { key: string }[] };
+          return body.targets.some((t) => t.key === gz!.prefix) ? true : undefined;
+        },
+        () => (serve!.exitCode !== null ? `gzmem serve exited with ${serve!.exitCode}: ${serveLog}` : undefined),
+      );
 
-    const { chromium } = await import('playwright-core');
-    // launchServer, not launch: it tells the browser's PID, so `after` can stop it whatever happens.
-    // Playwright gives the browser a fresh temporary --user-data-dir of its own.
-    browserServer = await chromium.launchServer({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    browser = await chromium.connect(browserServer.wsEndpoint());
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(base);
-  }, { timeout: 90_000 });
+      const { chromium } = await import('playwright-core');
+      // launchServer, not launch: it tells the browser's PID, so `after` can stop it whatever happens.
+      // Playwright gives the browser a fresh temporary --user-data-dir of its own.
+      browserServer = await chromium.launchServer({
+        executablePath: CHROMIUM,
+        headless: true,
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
+      });
+      browser = await chromium.connect(browserServer.wsEndpoint());
+      page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      page.on('pageerror', (e) => pageErrors.push(e.message));
+      await page.goto(base);
+    },
+    { timeout: 90_000 },
+  );
 
-  after(async () => {
-    // Each step on its own: one failing must not leave the others running.
-    const steps: [string, () => Promise<unknown>][] = [
-      ['screenshot', async () => {
-        if (!page) return;
-        mkdirSync(OUTPUT, { recursive: true });
-        await page.screenshot({ path: join(OUTPUT, 'dashboard.png'), fullPage: true });
-      }],
-      ['browser', async () => {
-        const chromium = browserServer?.process();
-        await Promise.race([browser?.close(), new Promise((r) => setTimeout(r, 5000))]);
-        await Promise.race([browserServer?.close(), new Promise((r) => setTimeout(r, 5000))]);
-        if (chromium && chromium.exitCode === null && chromium.signalCode === null) chromium.kill('SIGKILL');
-      }],
-      ['gzmem serve', () => stopChild(serve)],
-      ['gzload', () => stop(gz)],
-      ['database', async () => dbDir && rmSync(dbDir, { recursive: true, force: true })],
-    ];
-    const failed: string[] = [];
-    for (const [name, step] of steps) await step().catch((err: unknown) => failed.push(`${name}: ${err instanceof Error ? err.message : String(err)}`));
-    assert.deepEqual(failed, [], 'cleanup');
-  }, { timeout: 60_000 });
+  after(
+    async () => {
+      // Each step on its own: one failing must not leave the others running.
+      const steps: [string, () => Promise<unknown>][] = [
+        [
+          'screenshot',
+          async () => {
+            if (!page) return;
+            mkdirSync(OUTPUT, { recursive: true });
+            await page.screenshot({ path: join(OUTPUT, 'dashboard.png'), fullPage: true });
+          },
+        ],
+        [
+          'browser',
+          async () => {
+            const chromium = browserServer?.process();
+            await Promise.race([browser?.close(), new Promise((r) => setTimeout(r, 5000))]);
+            await Promise.race([browserServer?.close(), new Promise((r) => setTimeout(r, 5000))]);
+            if (chromium && chromium.exitCode === null && chromium.signalCode === null) chromium.kill('SIGKILL');
+          },
+        ],
+        ['gzmem serve', () => stopChild(serve)],
+        ['gzload', () => stop(gz)],
+        ['database', async () => dbDir && rmSync(dbDir, { recursive: true, force: true })],
+      ];
+      const failed: string[] = [];
+      for (const [name, step] of steps)
+        await step().catch((err: unknown) => failed.push(`${name}: ${err instanceof Error ? err.message : String(err)}`));
+      assert.deepEqual(failed, [], 'cleanup');
+    },
+    { timeout: 60_000 },
+  );
 
-  const text = (selector: string) => page!.locator(selector).first().textContent({ timeout: 15_000 }).then((t) => (t ?? '').trim());
+  const text = (selector: string) =>
+    page!
+      .locator(selector)
+      .first()
+      .textContent({ timeout: 15_000 })
+      .then((t) => (t ?? '').trim());
 
   test('the target appears in the picker and can be selected', { timeout: 30_000 }, async () => {
     const option = page!.locator(`#target option[value="${gz!.prefix}"]`);
@@ -251,12 +340,16 @@ describe('in Chromium, against gzload and gzmem serve', { skip }, () => {
     const names = await page!.locator('#stacks tbody tr td:first-child').allTextContents();
     assert.deepEqual(names, ['gazellelstack00', 'gazellelstack01']);
     const headers = await page!.locator('#stacks thead th').allTextContents();
-    for (const h of ['stack', 'tid', 'cpu', 'total', 'used', 'free', 'usage', 'mbufs in use / total', 'rings']) assert.ok(headers.includes(h), `header ${h} in ${headers.join(', ')}`);
+    for (const h of ['stack', 'tid', 'cpu', 'total', 'used', 'free', 'usage', 'mbufs in use / total', 'rings'])
+      assert.ok(headers.includes(h), `header ${h} in ${headers.join(', ')}`);
     const mbufs = await text('#stacks tbody tr td:nth-child(8)');
     assert.match(mbufs, /^[\d,]+ \/ [\d,]+$/);
     // Against gzload's own account: each row's tid, and its pool's size as the mbuf total.
     gz!.send!('truth');
-    const truth = JSON.parse(await gz!.nextLine!()) as { stacks: { name: string; tid: number; pool: string }[]; pools: { name: string; size: number }[] };
+    const truth = JSON.parse(await gz!.nextLine!()) as {
+      stacks: { name: string; tid: number; pool: string }[];
+      pools: { name: string; size: number }[];
+    };
     const rows = await page!.locator('#stacks tbody tr').all();
     for (const [i, s] of truth.stacks.entries()) {
       const cells = await rows[i]!.locator('td').allTextContents();
@@ -268,7 +361,9 @@ describe('in Chromium, against gzload and gzmem serve', { skip }, () => {
   });
 
   test('live samples move the in-use figure and the chart within 10 s', { timeout: 30_000 }, async () => {
-    await page!.waitForFunction(() => Number(document.querySelector<HTMLElement>('#panel-process')?.dataset.points) > 0, null, { timeout: 15_000 });
+    await page!.waitForFunction(() => Number(document.querySelector<HTMLElement>('#panel-process')?.dataset.points) > 0, null, {
+      timeout: 15_000,
+    });
     const inUse = await text('#waterfall tr[data-level="inUse"] .bytes');
     const points = Number(await page!.getAttribute('#panel-process', 'data-points'));
     const draws = Number(await page!.getAttribute('#panel-process', 'data-draws'));
@@ -305,6 +400,29 @@ describe('in Chromium, against gzload and gzmem serve', { skip }, () => {
     );
     assert.equal(await page!.getAttribute('#windows [data-window="5m"]', 'aria-pressed'), 'true');
     assert.match(await text('#series-status'), /points/);
+  });
+
+  test('alerts and right-sizing: the memory line, and the advice the CLI gives from the same history', { timeout: 60_000 }, async () => {
+    assert.match(await text('#alert-line'), /^memory: /);
+    const snap = (await (await fetch(`${base}api/snapshot?target=${gz!.prefix}`)).json()) as { processes: { alerts: unknown[] }[] };
+    assert.equal(await page!.locator('#alerts li').count(), snap.processes[0]!.alerts.length);
+    await page!.waitForFunction(() => /--socket-mem \d+/.test(document.querySelector('#advice-summary')?.textContent ?? ''), null, {
+      timeout: 40_000,
+    });
+    const summary = await text('#advice-summary');
+    const rows = await page!.locator('#advice-changes tbody tr').all();
+    const shown = new Map<string, string>();
+    for (const r of rows) {
+      const cells = await r.locator('td').allTextContents();
+      shown.set(cells[0]!, cells[2]!);
+    }
+    // The CLI, a separate process, reads the same database over the same window.
+    const cli = await gzmem(['advise', gz!.prefix, '--window', '5m', '--db', join(dbDir!, 'gzmem.db'), '--json']);
+    assert.equal(cli.code, 0, cli.stderr);
+    const advice = (JSON.parse(cli.stdout) as { advice: { changes: { key: string; to: number | string }[]; socketMemMiB: number[] } })
+      .advice;
+    assert.equal(shown.get('mbuf_count_per_conn'), String(advice.changes.find((c) => c.key === 'mbuf_count_per_conn')?.to));
+    assert.match(summary, new RegExp(`--socket-mem ${advice.socketMemMiB.join(',')},`));
   });
 
   test('the page raised no script error', () => {

@@ -69,6 +69,17 @@ export async function fetchTargets(): Promise<Target[]> {
   return (await get<{ targets: Target[] }>('api/targets')).targets;
 }
 
+export type { AdviceResult } from '../../src/gather/advice.js';
+
+/** Right-sizing advice from the target's history over the window. */
+export function fetchAdvice(
+  target: string,
+  windowMs: number,
+  signal?: AbortSignal,
+): Promise<import('../../src/gather/advice.js').AdviceResult> {
+  return get(`api/advice?target=${encodeURIComponent(target)}&window=${Math.round(windowMs)}`, signal);
+}
+
 export function fetchSnapshot(target: string, signal?: AbortSignal): Promise<Snapshot> {
   return get<Snapshot>(`api/snapshot?target=${encodeURIComponent(target)}`, signal);
 }

@@ -222,6 +222,8 @@ export interface Panel {
   resetZoom(): void;
   /** The width to ask the server for points: one per pixel of plot area. */
   plotWidth(): number;
+  /** A new title; `warn` marks it (a leaking pool). */
+  setTitle(text: string, warn: boolean): void;
   readonly el: HTMLElement;
 }
 
@@ -337,6 +339,11 @@ export function createPanel(el: HTMLElement, spec: PanelSpec, widthOf: () => num
     },
     plotWidth() {
       return Math.max(50, Math.round(plot ? plot.bbox.width / (devicePixelRatio || 1) : widthOf() - 80));
+    },
+    setTitle(text, warn) {
+      if (!title) return;
+      title.textContent = text;
+      title.classList.toggle('warn', warn);
     },
   };
 }

@@ -30,6 +30,7 @@ export function time(t: number | string): string {
 
 /** A duration in seconds as "5 min", "6 h", "7 days". */
 export function span(sec: number): string {
+  if (sec < 90) return `${Math.round(sec)} s`;
   if (sec < 3600) return `${Math.round(sec / 60)} min`;
   if (sec < 86400 * 2) return `${Math.round(sec / 3600)} h`;
   return `${Math.round(sec / 86400)} days`;

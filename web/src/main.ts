@@ -3,6 +3,7 @@
 import 'uplot/dist/uPlot.min.css';
 import '../style.css';
 import {
+  fetchAdvice,
   fetchSeries,
   fetchSnapshot,
   fetchTargets,
@@ -18,6 +19,7 @@ import {
 import { createPanel, type Panel } from './charts.js';
 import { DASH, bytes, count, pct, percent, ratio, span, time } from './format.js';
 import { createTable, type Column } from './tables.js';
+import { alertLine } from '../../src/analysis/exhaustion.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -33,6 +35,8 @@ const WINDOWS = [
 type WindowId = (typeof WINDOWS)[number]['id'];
 
 const SNAPSHOT_REFRESH_MS = 5000;
+/** Advice reads the whole window's history: not at every snapshot. */
+const ADVICE_REFRESH_MS = 30_000;
 const ROW_LIMIT = 200;
 
 const state = {
@@ -95,6 +99,7 @@ function chooseTarget(key: string | undefined): void {
   clearSnapshotViews();
   void loadSnapshot();
   void loadSeries();
+  void loadAdvice();
 }
 
 function targetFromHash(): string | undefined {
@@ -355,7 +360,60 @@ function renderSnapshot(s: Snapshot): void {
   tables.sizes.update(s.hugepages.sizes);
   tables.nodes.update(s.hugepages.nodes);
   renderOrphans(s.orphans);
+  renderAlerts(p);
 }
+
+/** The memory line the CLI prints, each alert in a list, and a mark on the pool chart for a leak. */
+function renderAlerts(p: Snapshot['processes'][number] | undefined): void {
+  $('alert-line').textContent = p ? alertLine(p) : '';
+  $('alerts').replaceChildren(
+    ...(p?.alerts ?? []).map((a) => {
+      const li = document.createElement('li');
+      li.className = a.level;
+      li.textContent = `${a.level === 'critical' ? 'CRITICAL' : 'warning'}: ${a.message}`;
+      return li;
+    }),
+  );
+  const leaking = (p?.alerts ?? []).filter((a) => /leaks\?/.test(a.message)).map((a) => a.subject);
+  panels.pool.setTitle(`Objects in use per mempool${leaking.length ? ` · leak? ${leaking.join(', ')}` : ''}`, leaking.length > 0);
+}
+
+// ---------- right-sizing ----------
+
+async function loadAdvice(): Promise<void> {
+  const key = state.target;
+  if (!key) return;
+  const windowMs = (state.window === 'live' ? 3600 : windowSec()) * 1000;
+  try {
+    const r = await fetchAdvice(key, windowMs);
+    if (key !== state.target) return;
+    const a = r.advice;
+    const share = pct(a.savedShare === null ? null : Math.abs(a.savedShare));
+    const saved =
+      a.savedBytes === null ? 'saving unknown' : `${a.savedBytes >= 0 ? 'saves' : 'needs'} ${bytes(Math.abs(a.savedBytes))} (${share})`;
+    $('advice-summary').textContent =
+      `From the last ${span(r.observation.windowMs / 1000)} of history, headroom × ${a.headroom}: ` +
+      `--socket-mem ${a.socketMemMiB?.join(',') ?? DASH}, ${a.nrHugepages ?? DASH} hugepages, ${saved}.`;
+    const cell = (v: string | number, num = false) => `<td${num ? ' class="num"' : ''}>${esc(String(v))}</td>`;
+    const rows = a.changes.map((c) => `<tr>${cell(c.key)}${cell(c.from, true)}${cell(c.to, true)}${cell(c.why)}</tr>`);
+    const head = '<thead><tr><th>setting</th><th class="num">from</th><th class="num">to</th><th>why</th></tr></thead>';
+    $('advice-changes').innerHTML = rows.length
+      ? `<table class="advice">${head}<tbody>${rows.join('')}</tbody></table>`
+      : '<p class="small">Nothing to change: the settings fit.</p>';
+    const diff = $('advice-diff');
+    diff.hidden = r.diff === null;
+    diff.textContent = r.diff ?? '';
+    $('advice-notes').textContent = a.notes.join(' ');
+  } catch (err) {
+    if (key !== state.target) return;
+    $('advice-summary').textContent = `No advice: ${err instanceof Error ? err.message : String(err)}`;
+    $('advice-changes').replaceChildren();
+    $('advice-diff').hidden = true;
+    $('advice-notes').textContent = '';
+  }
+}
+
+const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 function renderOrphans(orphans: Snapshot['orphans']): void {
   if (!orphans || orphans.length === 0) {
@@ -474,6 +532,7 @@ function renderWindows(): void {
         state.window = w.id;
         renderWindows();
         void loadSeries();
+        void loadAdvice();
       });
       return b;
     }),
@@ -511,6 +570,9 @@ window.setInterval(() => {
   const t = state.targets.find((x) => x.key === state.target);
   if (t?.alive && document.visibilityState === 'visible') void loadSnapshot();
 }, SNAPSHOT_REFRESH_MS);
+window.setInterval(() => {
+  if (document.visibilityState === 'visible') void loadAdvice();
+}, ADVICE_REFRESH_MS);
 
 renderWindows();
 subscribe({ sample: onSample, targets: onTargets, connection: onConnection });
