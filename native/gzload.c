@@ -53,8 +53,8 @@
 #define GZ_MBUF_PRIV_SIZE 64
 #define GZ_MBUF_DATA_ROOM 1800
 #define GZ_MBUF_CACHE 512
-/* gazelle adds this reserve on top of connections and NIC descriptors */
-#define GZ_MBUF_RESERVE (4096 + 1024)
+/* gazelle adds this reserve on top of connections, NIC descriptors and one more rx queue */
+#define GZ_MBUF_RESERVE 1024
 /* keeps pool sizes far below what a rte_ring (2^31 slots) could index */
 #define GZ_MBUF_POOL_MAX (1u << 26)
 #define GZ_RPC_COUNT 4096
@@ -306,8 +306,9 @@ gz_parse_pattern(const char *s, enum gz_pattern *out)
 static uint64_t
 gz_mbuf_pool_size(const struct gz_conf *c)
 {
+	/* gazelle (2024): one more rx queue's worth and 1024 in reserve */
 	return (uint64_t)c->tcp_conn_count * c->mbuf_count_per_conn +
-		c->nic_rxqueue_size + c->nic_txqueue_size + GZ_MBUF_RESERVE;
+		2 * (uint64_t)c->nic_rxqueue_size + c->nic_txqueue_size + GZ_MBUF_RESERVE;
 }
 
 enum {

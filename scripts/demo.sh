@@ -15,13 +15,14 @@ fi
 prefix="gzdemo$$"
 log=$(mktemp)
 conf=$(mktemp --suffix=.conf)
-# The same values sized gzload's pools: gzmem reads them back through LSTACK_CONF_PATH.
+# The same values sized gzload's pools: gzmem reads them back through LSTACK_CONF_PATH. As in
+# gazelle, tcp_conn_count is the process's: two stacks of 256 (both on CPU 1 of a 2-core machine).
 cat >"$conf" <<CONF
-tcp_conn_count = 256
+tcp_conn_count = 512
 mbuf_count_per_conn = 170
 nic_rxqueue_size = 512
 nic_txqueue_size = 512
-num_cpus = "1"
+num_cpus = "1,2"
 host_addr = "192.0.2.1"
 CONF
 # gzload keeps running when its stdin ends; stdout carries its one "ready" line.

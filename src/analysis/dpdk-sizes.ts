@@ -83,9 +83,9 @@ export function ringBytes(b: DpdkBuild, slots: number): number {
 /** A ring made for `count` objects without RING_F_EXACT_SZ has the next power of two above it. */
 export const ringSlotsFor = (count: number): number => nextPow2(count + 1);
 
-/** Bytes one heap allocation of `size` takes: the element header and the size to a cache line. */
+/** Bytes one heap allocation of `size` takes: the element header and the size to a cache line (one at least). */
 export function heapBytes(b: DpdkBuild, size: number): number {
-  return b.mallocHeader + alignUp(size, b.cacheLine);
+  return b.mallocHeader + Math.max(b.cacheLine, alignUp(size, b.cacheLine));
 }
 
 export interface MempoolSpec {

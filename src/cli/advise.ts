@@ -2,7 +2,7 @@
 // starts. `gzmem advise <target>`: settings sized to what the process used (now, or over a recorded
 // window), the hugepages they need, what that saves, and the lstack.conf change as a diff.
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Host } from '../collect/host.js';
 import { parseLibconfig } from '../collect/libconfig.js';
 import { predict } from '../analysis/predict.js';
@@ -32,7 +32,11 @@ export interface AdviseOptions {
 export async function runAdvise(host: Host, target: string, o: AdviseOptions): Promise<void> {
   const { process: p, view } = await readLstack(host, target, { timeoutMs: o.timeoutMs, attach: true });
   let store: Store | undefined;
-  if (o.windowMs !== undefined) store = (await import('../store/store.js')).openStore(o.db);
+  if (o.windowMs !== undefined) {
+    // Opening a missing database would create it: advice reads, it does not make files.
+    if (!existsSync(o.db)) throw new NotFoundError(`no history database ${o.db} (record first: gzmem record ${target} --db ${o.db})`);
+    store = (await import('../store/store.js')).openStore(o.db);
+  }
   try {
     const r = await adviceFor(host, p, view, { ...o, ...(store ? { store } : {}) });
     const subject = `${p.command} (pid ${p.pid}, ${r.target.key})`;

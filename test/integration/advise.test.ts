@@ -96,6 +96,9 @@ test(
     const first = await start(2, app, [], env);
     const pagesBefore = before - freeHugepages();
     const db = join(dir, 'loop.db');
+  const none = await gzmem(['advise', first.prefix, '--window', '1m', '--db', db]);
+  assert.equal(none.code, 3, 'no history yet');
+  assert.match(none.stderr, /^gzmem: no history database .*loop\.db \(record first: gzmem record /);
     const rec = startRecord([first.prefix, '--db', db, '-i', '0.25', '--duration', '8']);
     assert.equal(await new Promise((r) => rec.child.once('exit', r)), 0, rec.stderr());
     const r = await gzmem(['advise', first.prefix, '--window', '1m', '--db', db, '--json']);

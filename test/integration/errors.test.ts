@@ -61,6 +61,16 @@ test('usage errors exit 2', async () => {
   oneLineError(await gzmem(['list', '--timeout', '0'], env), ExitCode.usage, /--timeout/);
   assert.equal((await gzmem(['frobnicate'], env)).code, ExitCode.usage);
   assert.equal((await gzmem(['--help'], env)).code, ExitCode.ok);
+  oneLineError(await gzmem(['advise'], env), ExitCode.usage, /needs a target .* or --conf/);
+  oneLineError(await gzmem(['advise', '1', '--headroom', '0.5'], env), ExitCode.usage, /--headroom must be a factor/);
+  oneLineError(await gzmem(['advise', '1', '--window', '5x'], env), ExitCode.usage, /--window must be a duration/);
+  oneLineError(await gzmem(['advise', '--conf', 'test/fixtures/hosts/lstack.conf', '--dpdk', '19.11'], env), ExitCode.usage, /no sizes known for DPDK 19.11/);
+});
+
+test('advise: a missing or malformed lstack.conf, and no history, are said in one line', async () => {
+  oneLineError(await gzmem(['advise', '--conf', '/nonexistent/lstack.conf'], env), ExitCode.notFound, /cannot read \/nonexistent\/lstack.conf/);
+  oneLineError(await gzmem(['advise', '--conf', 'README.md'], env), ExitCode.protocol, /README.md:\d+: expected/);
+  oneLineError(await gzmem(['advise', '4000000'], env), ExitCode.notFound, /no process with pid 4000000/);
 });
 
 test('a stale socket with no server behind it', async () => {

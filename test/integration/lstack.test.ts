@@ -24,7 +24,8 @@ let truth: Truth;
 
 before(async () => {
   if (skip) return;
-  writeFileSync(conf, `# gazelle-style config for gzload\ndpdk_args=["--file-prefix", "x"]\ntcp_conn_count = 40\nmbuf_count_per_conn = 20\nnic_rxqueue_size = 256\nnic_txqueue_size = 128\nnum_cpus="1,2"\nhost_addr="${ip}"\n`);
+  // gazelle's tcp_conn_count is the process's (two stacks of gzload's 40).
+  writeFileSync(conf, `# gazelle-style config for gzload\ndpdk_args=["--file-prefix", "x"]\ntcp_conn_count = 80\nmbuf_count_per_conn = 20\nnic_rxqueue_size = 256\nnic_txqueue_size = 128\nnum_cpus="1,2"\nhost_addr="${ip}"\n`);
   gz = await startGzload({
     eal: ['--lcores', '0@0,1@1,2@1'],
     app: ['--stacks', '2', '--tcp_conn_count', '40', '--mbuf_count_per_conn', '20', '--nic_rxqueue_size', '256', '--nic_txqueue_size', '128', '--pattern', 'steady', '--hold', '3'],
@@ -49,8 +50,8 @@ test('found by the host_addr of its lstack.conf; per-stack figures equal the in-
   const view = s.lstack![0]!;
   assert.equal(view.pid, gz!.pid);
   assert.equal(view.params.confPath, conf);
-  assert.equal(view.params.tcpConnCount, 40);
-  assert.equal(view.params.expectedMbufsPerStack, 40 * 20 + 256 + 128 + 4096 + 1024);
+  assert.equal(view.params.tcpConnCount, 80);
+  assert.equal(view.params.expectedMbufsPerStack, (80 * 20) / 2 + 2 * 256 + 128 + 1024);
   assert.deepEqual(view.notes, []);
   assert.equal(view.stacks.length, truth.stacks.length);
   for (const t of truth.stacks) {
