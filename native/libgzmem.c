@@ -9,6 +9,7 @@
  *   /gzmem/peaks,<reader>[,<start>]  each mempool's highest in-use since this
  *                            reader's last read, and since start
  *   /gzmem/sample,<reader>   what a steady sample needs, in one message
+ *   /gzmem/calls,<start>     POSIX socket calls per thread (calls.c)
  *
  * Rings are recorded by interposing rte_ring_init (rte_ring_create reaches
  * it through librte_ring's PLT) and forgotten in rte_ring_free and rte_free.
@@ -53,6 +54,8 @@
 #include <rte_spinlock.h>
 #include <rte_telemetry.h>
 #include <rte_version.h>
+
+#include "calls.h"
 
 /* 23.03 renamed the 64-bit adders to *_uint (same wire format) and 23.11 deprecates the old names. */
 #if RTE_VERSION >= RTE_VERSION_NUM(23, 3, 0, 0)
@@ -1572,6 +1575,8 @@ static const struct {
 	  "gzmem preload: registry counters, pools, socket heaps, port counters and peaks for one sample. Parameter: reader id" },
 	{ "/gzmem/peaks", gzm_cmd_peaks,
 	  "gzmem preload: each mempool's highest in-use since this reader's last read. Parameters: reader id[,start]" },
+	{ "/gzmem/calls", gzm_cmd_calls,
+	  "gzmem preload: POSIX socket calls and their failures per thread, one page. Parameter: start row" },
 };
 
 static void __attribute__((constructor))
@@ -1588,6 +1593,7 @@ gzm_init(void)
 	GZM_REAL(gzm_real_eal_init, "rte_eal_init");
 	GZM_REAL(gzm_real_mempool_free, "rte_mempool_free");
 	GZM_REAL(gzm_real_eal_cleanup, "rte_eal_cleanup");
+	gzm_calls_init();
 
 	for (i = 0; i < RTE_DIM(gzm_cmds); i++) {
 		rc = rte_telemetry_register_cmd(gzm_cmds[i].cmd, gzm_cmds[i].fn,

@@ -1,0 +1,626 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * libgzmem's POSIX call counters. gazelle serves an application's socket calls in user space
+ * (liblstack.so interposes them), so the kernel's tools no longer see them; this part of the
+ * preload counts them per thread, on the way in:
+ *
+ *   LD_PRELOAD="libgzmem.so liblstack.so" app
+ *
+ * Each wrapper forwards to the next definition of its symbol (dlsym(RTLD_NEXT): liblstack.so
+ * when it follows, else libc) and counts the call, and its failure when it returns -1, in the
+ * calling thread's own slot: no lock, no allocation, no system call and errno untouched on the
+ * call path. A thread claims a slot at its first call with one atomic add; threads past the slot
+ * table share one overflow slot (atomic adds). Telemetry threads read the slots: /gzmem/calls.
+ * GZMEM_CALLS=off forwards without counting.
+ */
+
+#define _GNU_SOURCE
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/select.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <rte_common.h>
+#include <rte_telemetry.h>
+#include <rte_version.h>
+
+#include "calls.h"
+
+#if RTE_VERSION >= RTE_VERSION_NUM(23, 3, 0, 0)
+#define gzc_array_u64 rte_tel_data_add_array_uint
+#define gzc_dict_u64 rte_tel_data_add_dict_uint
+#else
+#define gzc_array_u64 rte_tel_data_add_array_u64
+#define gzc_dict_u64 rte_tel_data_add_dict_u64
+#endif
+
+/* X(name): every call counted, in the order of the reply's names */
+#define GZC_CALLS(X) \
+	X(socket) X(bind) X(listen) X(accept) X(accept4) X(connect) \
+	X(read) X(write) X(readv) X(writev) X(recv) X(recvfrom) X(recvmsg) \
+	X(send) X(sendto) X(sendmsg) X(close) X(shutdown) X(fcntl) X(ioctl) \
+	X(getsockopt) X(setsockopt) X(getsockname) X(getpeername) \
+	X(poll) X(ppoll) X(select) X(epoll_create) X(epoll_create1) \
+	X(epoll_ctl) X(epoll_wait) X(epoll_pwait) X(sendfile)
+
+#define GZC_ENUM(n) GZC_##n,
+enum gzc_call { GZC_CALLS(GZC_ENUM) GZC_NB };
+
+#define GZC_NAME(n) #n,
+static const char * const gzc_names[GZC_NB] = { GZC_CALLS(GZC_NAME) };
+
+/* Threads with a slot of their own; later ones share the overflow slot. */
+#ifndef GZC_THREADS
+#define GZC_THREADS 1024u
+#endif
+/* A page's rows stay under the telemetry reply cap (16 KiB) with room for the header. */
+#define GZC_REPLY_BUDGET (16384u - 1024u)
+#define GZC_PAGE_ROWS 400u
+
+struct gzc_slot {
+	int32_t tid;		/* 0 for the overflow slot */
+	uint32_t used;		/* set (release) once tid is written */
+	uint64_t calls[GZC_NB];
+	uint64_t errors[GZC_NB];
+} __attribute__((aligned(64)));
+
+static struct gzc_slot g_slots[GZC_THREADS + 1];
+static uint32_t g_claimed;	/* atomic: slots handed out, may pass GZC_THREADS */
+static bool g_off;		/* GZMEM_CALLS=off, read once by the constructor */
+static __thread struct gzc_slot *t_slot __attribute__((tls_model("initial-exec")));
+
+static void *g_next[GZC_NB];
+
+/* The next definition of `sym`; resolved by the constructor, else at the first call (errno kept). */
+static void *
+gzc_resolve(void **slot, const char *sym)
+{
+	void *fn = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+	int saved;
+
+	if (fn != NULL)
+		return fn;
+	saved = errno;
+	fn = dlsym(RTLD_NEXT, sym);
+	if (fn != NULL)
+		__atomic_store_n(slot, fn, __ATOMIC_RELEASE);
+	errno = saved;
+	return fn;
+}
+
+static inline void *
+gzc_next(enum gzc_call c)
+{
+	return gzc_resolve(&g_next[c], gzc_names[c]);
+}
+
+static struct gzc_slot *
+gzc_slot(void)
+{
+	struct gzc_slot *s = t_slot;
+	uint32_t i;
+
+	if (s != NULL)
+		return s;
+	i = __atomic_fetch_add(&g_claimed, 1, __ATOMIC_RELAXED);
+	if (i < GZC_THREADS) {
+		s = &g_slots[i];
+		/* gettid never fails, so errno stays as the call left it */
+		s->tid = (int32_t)syscall(SYS_gettid);
+		__atomic_store_n(&s->used, 1, __ATOMIC_RELEASE);
+	} else {
+		s = &g_slots[GZC_THREADS];
+	}
+	t_slot = s;
+	return s;
+}
+
+static inline void
+gzc_bump(uint64_t *v, bool shared)
+{
+	/* a slot has one writer: a plain increment, seen whole by 64-bit readers */
+	if (shared)
+		__atomic_fetch_add(v, 1, __ATOMIC_RELAXED);
+	else
+		__atomic_store_n(v, __atomic_load_n(v, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+}
+
+static inline void
+gzc_count(enum gzc_call c, bool failed)
+{
+	struct gzc_slot *s;
+	bool shared;
+
+	if (g_off)
+		return;
+	s = gzc_slot();
+	shared = s == &g_slots[GZC_THREADS];
+	gzc_bump(&s->calls[c], shared);
+	if (failed)
+		gzc_bump(&s->errors[c], shared);
+}
+
+/* Forwards to the next definition, or fails with ENOSYS when there is none. */
+#define GZC_FORWARD(ret, fail, call, type, ...) do { \
+		__typeof__(type) fn_ = (__typeof__(type))gzc_next(GZC_##call); \
+		if (fn_ == NULL) { \
+			errno = ENOSYS; \
+			ret = fail; \
+		} else { \
+			ret = fn_(__VA_ARGS__); \
+		} \
+		gzc_count(GZC_##call, ret == fail); \
+	} while (0)
+
+int
+socket(int domain, int type, int protocol)
+{
+	int r;
+
+	GZC_FORWARD(r, -1, socket, int (*)(int, int, int), domain, type, protocol);
+	return r;
+}
+
+int
+bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	int r;
+
+	GZC_FORWARD(r, -1, bind, int (*)(int, const struct sockaddr *, socklen_t), fd, addr, len);
+	return r;
+}
+
+int
+listen(int fd, int backlog)
+{
+	int r;
+
+	GZC_FORWARD(r, -1, listen, int (*)(int, int), fd, backlog);
+	return r;
+}
+
+int
+accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	int r;
+
+	GZC_FORWARD(r, -1, accept, int (*)(int, struct sockaddr *, socklen_t *), fd, addr, len);
+	return r;
+}
+
+int
+accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+	int r;
+
+	GZC_FORWARD(r, -1, accept4, int (*)(int, struct sockaddr *, socklen_t *, int), fd, addr, len, flags);
+	return r;
+}
+
+int
+connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	int r;
+
+	GZC_FORWARD(r, -1, connect, int (*)(int, const struct sockaddr *, socklen_t), fd, addr, len);
+	return r;
+}
+
+ssize_t
+read(int fd, void *buf, size_t n)
+{
+	ssize_t r;
+
+	GZC_FORWARD(r, -1, read, ssize_t (*)(int, void *, size_t), fd, buf, n);
+	return r;
+}
+
+ssize_t
+write(int fd, const void *buf, size_t n)
+{
+	ssize_t r;
+
+	GZC_FORWARD(r, -1, write, ssize_t (*)(int, const void *, size_t), fd, buf, n);
+	return r;
+}
+
+ssize_t
+readv(int fd, const struct iovec *iov, int cnt)
+{
+	ssize_t r;
+
+	GZC_FORWARD(r, -1, readv, ssize_t (*)(int, const struct iovec *, int), fd, iov, cnt);
+	return r;
+}
+
+ssize_t
+writev(int fd, const struct iovec *iov, int cnt)
+{
+	ssize_t r;
+
+	GZC_FORWARD(r, -1, writev, ssize_t (*)(int, const struct iovec *, int), fd, iov, cnt);
+	return r;
+}
+
+ssize_t
+recv(int fd, void *buf, size_t n, int flags)
+{
+	ssize_t r;
+
+	GZC_FORWARD(r, -1, recv, ssize_t (*)(int, void *, size_t, int), fd, buf, n, flags);
+	return r;
+}
+
+ssize_t
+recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *addr, socklen_t *len)
+{
+	ssize_t r;
+
+	GZC_FORWARD(r, -1, recvfrom, ssize_t (*)(int, void *, size_t, int, struct sockaddr *, socklen_t *),
+		    fd, buf, n, flags, addr, len);
+	return r;
+}
+
+ssize_t
+recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	ssize_t r;
+
+	GZC_FORWARD(r, -1, recvmsg, ssize_t (*)(int, struct msghdr *, int), fd, msg, flags);
+	return r;
+}
+
+ssize_t
+send(int fd, const void *buf, size_t n, int flags)
+{
+	ssize_t r;
+
+	GZC_FORWARD(r, -1, send, ssize_t (*)(int, const void *, size_t, int), fd, buf, n, flags);
+	return r;
+}
+
+ssize_t
+sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *addr, socklen_t len)
+{
+	ssize_t r;
+
+	GZC_FORWARD(r, -1, sendto, ssize_t (*)(int, const void *, size_t, int, const struct sockaddr *, socklen_t),
+		    fd, buf, n, flags, addr, len);
+	return r;
+}
+
+ssize_t
+sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	ssize_t r;
+
+	GZC_FORWARD(r, -1, sendmsg, ssize_t (*)(int, const struct msghdr *, int), fd, msg, flags);
+	return r;
+}
+
+int
+close(int fd)
+{
+	int r;
+
+	GZC_FORWARD(r, -1, close, int (*)(int), fd);
+	return r;
+}
+
+int
+shutdown(int fd, int how)
+{
+	int r;
+
+	GZC_FORWARD(r, -1, shutdown, int (*)(int, int), fd, how);
+	return r;
+}
+
+/* fcntl and ioctl take one optional argument: int or pointer, passed on as a pointer, as libc does. */
+int
+fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+	int r;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	GZC_FORWARD(r, -1, fcntl, int (*)(int, int, void *), fd, cmd, arg);
+	return r;
+}
+
+int
+ioctl(int fd, unsigned long req, ...)
+{
+	va_list ap;
+	void *arg;
+	int r;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	GZC_FORWARD(r, -1, ioctl, int (*)(int, unsigned long, void *), fd, req, arg);
+	return r;
+}
+
+int
+getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	int r;
+
+	GZC_FORWARD(r, -1, getsockopt, int (*)(int, int, int, void *, socklen_t *), fd, level, name, val, len);
+	return r;
+}
+
+int
+setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	int r;
+
+	GZC_FORWARD(r, -1, setsockopt, int (*)(int, int, int, const void *, socklen_t), fd, level, name, val, len);
+	return r;
+}
+
+int
+getsockname(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	int r;
+
+	GZC_FORWARD(r, -1, getsockname, int (*)(int, struct sockaddr *, socklen_t *), fd, addr, len);
+	return r;
+}
+
+int
+getpeername(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	int r;
+
+	GZC_FORWARD(r, -1, getpeername, int (*)(int, struct sockaddr *, socklen_t *), fd, addr, len);
+	return r;
+}
+
+int
+poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+	int r;
+
+	GZC_FORWARD(r, -1, poll, int (*)(struct pollfd *, nfds_t, int), fds, n, timeout);
+	return r;
+}
+
+int
+ppoll(struct pollfd *fds, nfds_t n, const struct timespec *timeout, const sigset_t *mask)
+{
+	int r;
+
+	GZC_FORWARD(r, -1, ppoll, int (*)(struct pollfd *, nfds_t, const struct timespec *, const sigset_t *),
+		    fds, n, timeout, mask);
+	return r;
+}
+
+int
+select(int n, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *timeout)
+{
+	int r;
+
+	GZC_FORWARD(r, -1, select, int (*)(int, fd_set *, fd_set *, fd_set *, struct timeval *), n, rd, wr, ex, timeout);
+	return r;
+}
+
+int
+epoll_create(int size)
+{
+	int r;
+
+	GZC_FORWARD(r, -1, epoll_create, int (*)(int), size);
+	return r;
+}
+
+int
+epoll_create1(int flags)
+{
+	int r;
+
+	GZC_FORWARD(r, -1, epoll_create1, int (*)(int), flags);
+	return r;
+}
+
+int
+epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+	int r;
+
+	GZC_FORWARD(r, -1, epoll_ctl, int (*)(int, int, int, struct epoll_event *), epfd, op, fd, ev);
+	return r;
+}
+
+int
+epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout)
+{
+	int r;
+
+	GZC_FORWARD(r, -1, epoll_wait, int (*)(int, struct epoll_event *, int, int), epfd, evs, max, timeout);
+	return r;
+}
+
+int
+epoll_pwait(int epfd, struct epoll_event *evs, int max, int timeout, const sigset_t *mask)
+{
+	int r;
+
+	GZC_FORWARD(r, -1, epoll_pwait, int (*)(int, struct epoll_event *, int, int, const sigset_t *),
+		    epfd, evs, max, timeout, mask);
+	return r;
+}
+
+ssize_t
+sendfile(int out, int in, off_t *off, size_t n)
+{
+	ssize_t r;
+
+	GZC_FORWARD(r, -1, sendfile, ssize_t (*)(int, int, off_t *, size_t), out, in, off, n);
+	return r;
+}
+
+/*
+ * Programs built with _FILE_OFFSET_BITS=64 (MariaDB is) call fcntl64 and sendfile64: the same
+ * calls, counted under their plain names, forwarded to the next definition of the 64 name.
+ */
+static void *g_next_fcntl64;
+static void *g_next_sendfile64;
+
+int
+fcntl64(int fd, int cmd, ...)
+{
+	int (*fn)(int, int, void *) = (int (*)(int, int, void *))gzc_resolve(&g_next_fcntl64, "fcntl64");
+	va_list ap;
+	void *arg;
+	int r;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (fn == NULL) {
+		errno = ENOSYS;
+		r = -1;
+	} else {
+		r = fn(fd, cmd, arg);
+	}
+	gzc_count(GZC_fcntl, r == -1);
+	return r;
+}
+
+ssize_t
+sendfile64(int out, int in, off_t *off, size_t n)
+{
+	ssize_t (*fn)(int, int, off_t *, size_t) =
+		(ssize_t (*)(int, int, off_t *, size_t))gzc_resolve(&g_next_sendfile64, "sendfile64");
+	ssize_t r;
+
+	if (fn == NULL) {
+		errno = ENOSYS;
+		r = -1;
+	} else {
+		r = fn(out, in, off, n);
+	}
+	gzc_count(GZC_sendfile, r == -1);
+	return r;
+}
+
+/* ---- reading ---- */
+
+static uint32_t
+gzc_digits(uint64_t v)
+{
+	uint32_t n = 1;
+
+	while (v >= 10) {
+		v /= 10;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * /gzmem/calls,<start>: one row per thread and call that was made, from row <start> on (rows are
+ * numbered slot x calls + call, so a page resumes where the last stopped): columns tid (0: threads
+ * past the slot table, together), call, calls, errors; "next" is where the next page starts, -1
+ * after the last; "threads" the threads counted.
+ */
+int
+gzm_cmd_calls(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
+{
+	static const char * const keys[4] = { "tid", "call", "calls", "errors" };
+	struct rte_tel_data *arr[4];
+	uint32_t claimed, slots, start = 0, row, shown = 0, bytes = 0, i;
+	char *end;
+	long v;
+
+	if (params != NULL && *params != '\0') {
+		errno = 0;
+		v = strtol(params, &end, 10);
+		if (errno != 0 || *end != '\0' || v < 0 || v > INT32_MAX)
+			return -EINVAL;
+		start = (uint32_t)v;
+	}
+	for (i = 0; i < 4; i++) {
+		arr[i] = rte_tel_data_alloc();
+		if (arr[i] == NULL) {
+			while (i > 0)
+				rte_tel_data_free(arr[--i]);
+			return -ENOMEM;
+		}
+		rte_tel_data_start_array(arr[i], i == 1 ? RTE_TEL_STRING_VAL : RTE_TEL_U64_VAL);
+	}
+	claimed = __atomic_load_n(&g_claimed, __ATOMIC_RELAXED);
+	slots = RTE_MIN(claimed, GZC_THREADS);
+	/* the overflow slot comes last, as row numbers past the named slots */
+	for (row = start; row < (GZC_THREADS + 1) * GZC_NB; row++) {
+		uint32_t slot = row / GZC_NB, c = row % GZC_NB;
+		const struct gzc_slot *s;
+		uint64_t calls, errors;
+		uint32_t cost;
+
+		if (slot < GZC_THREADS && slot >= slots) {
+			row = GZC_THREADS * GZC_NB - 1;	/* on to the overflow slot */
+			continue;
+		}
+		s = &g_slots[slot];
+		if (slot < GZC_THREADS && !__atomic_load_n(&s->used, __ATOMIC_ACQUIRE))
+			continue;
+		calls = __atomic_load_n(&s->calls[c], __ATOMIC_RELAXED);
+		if (calls == 0)
+			continue;
+		errors = __atomic_load_n(&s->errors[c], __ATOMIC_RELAXED);
+		cost = 12 + gzc_digits((uint64_t)s->tid) + (uint32_t)strlen(gzc_names[c]) +
+			gzc_digits(calls) + gzc_digits(errors);
+		if (shown == GZC_PAGE_ROWS || bytes + cost > GZC_REPLY_BUDGET)
+			break;
+		bytes += cost;
+		shown++;
+		gzc_array_u64(arr[0], (uint64_t)(uint32_t)s->tid);
+		rte_tel_data_add_array_string(arr[1], gzc_names[c]);
+		gzc_array_u64(arr[2], calls);
+		gzc_array_u64(arr[3], errors);
+	}
+	rte_tel_data_start_dict(d);
+	gzc_dict_u64(d, "threads", claimed);
+	gzc_dict_u64(d, "counting", g_off ? 0 : 1);
+	gzc_dict_u64(d, "start", start);
+	rte_tel_data_add_dict_int(d, "next", row < (GZC_THREADS + 1) * GZC_NB ? (int)row : -1);
+	for (i = 0; i < 4; i++)
+		if (rte_tel_data_add_dict_container(d, keys[i], arr[i], 0) != 0)
+			rte_tel_data_free(arr[i]);
+	return 0;
+}
+
+void
+gzm_calls_init(void)
+{
+	const char *v = getenv("GZMEM_CALLS");
+	unsigned int c;
+
+	g_off = v != NULL && strcmp(v, "off") == 0;
+	for (c = 0; c < GZC_NB; c++)
+		(void)gzc_next((enum gzc_call)c);
+	(void)gzc_resolve(&g_next_fcntl64, "fcntl64");
+	(void)gzc_resolve(&g_next_sendfile64, "sendfile64");
+}

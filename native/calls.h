@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* libgzmem's POSIX call counters (calls.c), as the rest of the preload sees them. */
+
+#ifndef GZMEM_CALLS_H
+#define GZMEM_CALLS_H
+
+struct rte_tel_data;
+
+/* Reads GZMEM_CALLS and resolves the next definition of every counted call. */
+void gzm_calls_init(void);
+
+/* The /gzmem/calls telemetry command. */
+int gzm_cmd_calls(const char *cmd, const char *params, struct rte_tel_data *d);
+
+#endif
