@@ -543,7 +543,7 @@ gzc_digits(uint64_t v)
  * /gzmem/calls,<start>: one row per thread and call that was made, from row <start> on (rows are
  * numbered slot x calls + call, so a page resumes where the last stopped): columns tid (0: threads
  * past the slot table, together), call, calls, errors; "next" is where the next page starts, -1
- * after the last; "threads" the threads counted.
+ * after the last; "total" the threads counted.
  */
 int
 gzm_cmd_calls(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
@@ -602,7 +602,7 @@ gzm_cmd_calls(const char *cmd __rte_unused, const char *params, struct rte_tel_d
 		gzc_array_u64(arr[3], errors);
 	}
 	rte_tel_data_start_dict(d);
-	gzc_dict_u64(d, "threads", claimed);
+	gzc_dict_u64(d, "total", claimed);	/* threads counted */
 	gzc_dict_u64(d, "counting", g_off ? 0 : 1);
 	gzc_dict_u64(d, "start", start);
 	rte_tel_data_add_dict_int(d, "next", row < (GZC_THREADS + 1) * GZC_NB ? (int)row : -1);

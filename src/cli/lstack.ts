@@ -2,7 +2,7 @@
 
 import type { Host } from '../collect/host.js';
 import { renderLstack, renderLstackCsv } from '../format/stack-view.js';
-import { renderJson } from '../format/process.js';
+import { renderJson, renderPosixCalls } from '../format/process.js';
 import { safe } from '../format/units.js';
 import { alertLine } from '../analysis/exhaustion.js';
 import { readLstack } from '../gather/stack-view.js';
@@ -14,7 +14,7 @@ import { targetKey } from '../model/series.js';
 export async function runLstackShow(
   host: Host,
   target: string,
-  options: OutputOptions & { timeoutMs: number; attach: boolean; gazellectl: boolean },
+  options: OutputOptions & { timeoutMs: number; attach: boolean; gazellectl: boolean; calls: boolean },
 ): Promise<void> {
   const cache = newSampleCache();
   // A watch (-i) sees trends: a pool whose in-use keeps rising gets a leak alert.
@@ -30,7 +30,8 @@ export async function runLstackShow(
       });
       trends.observe(targetKey(proc), proc, Date.now());
       if (options.format === 'csv') return renderLstackCsv(view);
-      if (options.format === 'table') return `${renderLstack(view)}${safe(alertLine(proc))}\n`;
+      if (options.format === 'table')
+        return `${renderLstack(view)}${safe(alertLine(proc))}\n${options.calls ? `\n${renderPosixCalls(proc)}` : ''}`;
       const snapshot = { ...(await machineSnapshot(host, [proc], started)), lstack: [view] };
       return compact ? `${JSON.stringify(snapshot)}\n` : renderJson(snapshot);
     });

@@ -21,6 +21,7 @@ interface CommonFlags {
   timeout: string;
   /** lstack show only. */
   gazellectl?: boolean;
+  calls?: boolean;
 }
 
 /**
@@ -37,7 +38,7 @@ function outputOptions(
   flags: CommonFlags,
   countArg: string | undefined,
   memoryFile?: string,
-): OutputOptions & { timeoutMs: number; attach: boolean; gazellectl: boolean } {
+): OutputOptions & { timeoutMs: number; attach: boolean; gazellectl: boolean; calls: boolean } {
   if (flags.json && flags.csv) throw new UsageError('choose one of --json and --csv');
   if (flags.output !== undefined && memoryFile !== undefined) throw new UsageError('give the output file once: -m <file> or -o <file>');
   if (countArg !== undefined && flags.interval === undefined)
@@ -51,6 +52,7 @@ function outputOptions(
     timeoutMs,
     attach: flags.attach,
     gazellectl: flags.gazellectl === true,
+    calls: flags.calls === true,
     ...(file !== undefined ? { file } : {}),
     ...(flags.interval !== undefined ? { intervalSec: parseInterval(flags.interval) } : {}),
     ...(countArg !== undefined ? { count: parseCount(countArg) } : {}),
@@ -130,7 +132,9 @@ export function buildProgram(): Command {
     lstack.command('show').description('per stack: total/used/free memory, usage, CPU, thread, the lstack.conf values that sized it'),
     'pid of the gazelle process, or the host_addr of its lstack.conf',
     async (t, o) => (await import('./lstack.js')).runLstackShow(host, t, o),
-  ).option('--gazellectl', 'also ask gazellectl and compare (not read-only: gazelle allocates an rpc pool on the first request)');
+  )
+    .option('--gazellectl', 'also ask gazellectl and compare (not read-only: gazelle allocates an rpc pool on the first request)')
+    .option('-C, --calls', 'also the POSIX calls each thread made (counted by the preload)');
 
   const recordFlags = (cmd: Command) =>
     cmd

@@ -44,8 +44,24 @@ export interface PreloadPeaks {
   pools: Map<string, PreloadPeak>;
 }
 
+/** One thread's count of one POSIX call (tid 0: threads past the preload's slot table, together). */
+export interface PreloadCallCount {
+  tid: number;
+  call: string;
+  calls: number;
+  errors: number;
+}
+
+export interface PreloadCalls {
+  /** False when the process runs with GZMEM_CALLS=off. */
+  counting: boolean;
+  rows: PreloadCallCount[];
+}
+
 export interface PreloadReading {
   version: number;
+  /** Undefined for a preload without the call counters. */
+  calls?: PreloadCalls;
   pools: PreloadPool[];
   /** Socket heaps and port counters read in-process, so a steady sample need not ask telemetry. */
   heaps: PreloadHeap[];
@@ -92,12 +108,13 @@ async function pages(
   command: string,
   onPage: (page: Record<string, unknown>, n: number) => void,
   first = 0,
+  nameKey = 'name',
 ): Promise<void> {
   let start = first;
   for (let i = 0; i < MAX_PAGES; i++) {
     const page = await conn.cmd(`${command},${start}`);
     if (!isRecord(page) || !isNum(page.next) || !isNum(page.total)) throw new ProtocolError(`malformed reply to ${command},${start}`);
-    const names = page.name;
+    const names = page[nameKey];
     const n = Array.isArray(names) ? names.length : 0;
     onPage(page, n);
     if (page.next === -1) return;
@@ -176,12 +193,29 @@ export async function readPreload(conn: TelemetryConnection, cache?: RingsCache,
       }),
     ),
     peaks: await readPeaks(conn, sample),
+    ...(await readCalls(conn)),
     rings: listing.rings,
     ringsDropped: isNum(sample.rings_dropped) ? sample.rings_dropped : 0,
     ringsStale: isNum(sample.rings_stale) ? sample.rings_stale : 0,
     ringsReadAt: listing.readAt,
     ringsCarriedOver: listing === prior,
   };
+}
+
+/** /gzmem/calls, every page; nothing from a preload that does not count calls. */
+async function readCalls(conn: TelemetryConnection): Promise<{ calls?: PreloadCalls }> {
+  const first = await conn.cmd('/gzmem/calls,0');
+  if (first === null) return {};
+  const what = '/gzmem/calls';
+  if (!isRecord(first) || !isNum(first.counting)) throw new ProtocolError(`malformed reply to ${what}`);
+  const counts: PreloadCallCount[] = [];
+  const add = (page: Record<string, unknown>) => {
+    const { names, cols } = rows(page, what, 'call', ['tid', 'calls', 'errors']);
+    names.forEach((call, i) => counts.push({ call, tid: cols[0]![i]!, calls: cols[1]![i]!, errors: cols[2]![i]! }));
+  };
+  add(first);
+  if (isNum(first.next) && first.next !== -1) await pages(conn, '/gzmem/calls', add, first.next, 'call');
+  return { calls: { counting: first.counting === 1, rows: counts } };
 }
 
 /** Rows of numeric columns (the first names the row count). */

@@ -262,7 +262,44 @@ export function renderProcess(p: DpdkProcess): string {
       ),
     ),
   );
+  out.push(renderPosixCalls(p));
   return out.join('\n');
+}
+
+/** Per thread: its calls in all, failed ones, and the calls it makes most (the preload counts them). */
+export function renderPosixCalls(p: Pick<DpdkProcess, 'posixCalls' | 'posixCallsWhy'>): string {
+  if (p.posixCalls === null) return section('POSIX calls (preload)', `unknown: ${p.posixCallsWhy ?? ''}`);
+  const byThread = new Map<number, { thread: string | null; rows: { call: string; calls: number; errors: number }[] }>();
+  for (const r of p.posixCalls) {
+    const t = byThread.get(r.tid) ?? { thread: r.thread, rows: [] };
+    t.rows.push(r);
+    byThread.set(r.tid, t);
+  }
+  const sum = (rows: { calls: number }[]) => rows.reduce((a, r) => a + r.calls, 0);
+  const threads = [...byThread.entries()].sort((a, b) => sum(b[1].rows) - sum(a[1].rows));
+  return section(
+    'POSIX calls (preload), since each thread first called',
+    table(
+      [
+        { header: 'TID', align: 'right' },
+        { header: 'THREAD' },
+        { header: 'CALLS', align: 'right' },
+        { header: 'FAILED', align: 'right' },
+        { header: 'MOST' },
+      ],
+      threads.map(([tid, t]) => [
+        tid === 0 ? DASH : String(tid),
+        t.thread ?? '(exited)',
+        count(sum(t.rows)),
+        count(t.rows.reduce((a, r) => a + r.errors, 0)),
+        [...t.rows]
+          .sort((a, b) => b.calls - a.calls)
+          .slice(0, 6)
+          .map((r) => `${r.call} ${count(r.calls)}${r.errors ? ` (${count(r.errors)} failed)` : ''}`)
+          .join(', '),
+      ]),
+    ),
+  );
 }
 
 type Cell = string | number | null;
@@ -297,6 +334,10 @@ export function processCsvRows(p: DpdkProcess): Cell[][] {
   add('unattributed', 'rte_malloc', 'bytes', p.unattributed.bytes, 'bytes', p.unattributed.source);
   for (const e of p.ethdevs) add('ethdev', e.name, 'rx_nombuf', e.rxNombuf, 'count', 'telemetry');
   for (const t of p.threads) add('thread', `${t.tid}`, 'cpu', t.cpu, 'cpu', 'kernel');
+  for (const c of p.posixCalls ?? []) {
+    add('posix_call', `${c.tid}/${c.call}`, 'calls', c.calls, 'count', 'preload');
+    add('posix_call', `${c.tid}/${c.call}`, 'errors', c.errors, 'count', 'preload');
+  }
   return rows;
 }
 

@@ -264,6 +264,21 @@ export function ringBytes(capacity: number): number {
   return Math.ceil((384 + size * 8) / 64) * 64;
 }
 
+/** The preload's POSIX call counts, each with its thread's name (tid 0: threads past its slot table). */
+export function posixCalls(preload: PreloadReading | undefined, threads: Thread[]): Pick<DpdkProcess, 'posixCalls' | 'posixCallsWhy'> {
+  if (!preload) return { posixCalls: null, posixCallsWhy: 'needs the preload (libgzmem.so)' };
+  if (!preload.calls) return { posixCalls: null, posixCallsWhy: 'this libgzmem.so does not count calls' };
+  if (!preload.calls.counting) return { posixCalls: null, posixCallsWhy: 'counting is off in the process (GZMEM_CALLS=off)' };
+  const names = new Map(threads.map((x) => [x.tid, x.role === 'gzmem' ? `${x.name} (serving gzmem)` : x.name]));
+  return {
+    posixCalls: preload.calls.rows.map((r) => ({
+      ...r,
+      // An exited thread keeps its counts and loses its name.
+      thread: r.tid === 0 ? 'other threads' : (names.get(r.tid) ?? null),
+    })),
+  };
+}
+
 /** Rings from the preload's registry (all of them) and the attach reader (memzone rings), merged by name. */
 export function buildRings(preload: PreloadReading | undefined, attach: AttachReading | undefined, zones: Memzone[]): Ring[] {
   const zoneNames = new Set(zones.map((z) => z.name));
@@ -387,6 +402,7 @@ export function buildProcess(input: ProcessInput): DpdkProcess {
     }
   }
   if (t?.params.includes('--no-huge')) warnings.push('runs with --no-huge: its heap is ordinary memory, not hugepages');
+  const threads = buildThreads(p, t !== undefined);
   const built: Omit<DpdkProcess, 'alerts'> = {
     pid: p.pid,
     command: p.comm,
@@ -408,7 +424,8 @@ export function buildProcess(input: ProcessInput): DpdkProcess {
     ethdevs: t ? buildEthdevs(t) : [],
     rings: attach === undefined ? ringsOfListing(preload, t?.memzones, memzones) : buildRings(preload, attach, memzones),
     unattributed: unattributed(t, memzones, telemetryWhy),
-    threads: buildThreads(p, t !== undefined),
+    threads,
+    ...posixCalls(preload, threads),
     carriedOver: [
       ...(p.mappingsCarriedOver && p.mappingsReadAt
         ? [{ part: 'hugetlb mappings (smaps_rollup, numa_maps): HugetlbPages unchanged since', readAt: p.mappingsReadAt.toISOString() }]

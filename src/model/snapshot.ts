@@ -173,6 +173,15 @@ export interface EthdevPort {
   mtu: number;
 }
 
+export interface PosixCallCount {
+  tid: number;
+  /** null: the thread has exited. */
+  thread: string | null;
+  call: string;
+  calls: number;
+  errors: number;
+}
+
 export interface Thread {
   tid: number;
   name: string;
@@ -210,6 +219,9 @@ export interface DpdkProcess {
   rings: Ring[];
   /** Parts not read again at this sample because nothing says they changed, and when they were read. */
   carriedOver: { part: string; readAt: string }[];
+  /** POSIX calls counted by the preload, per thread and call since the thread's first; null with the reason. */
+  posixCalls: PosixCallCount[] | null;
+  posixCallsWhy?: string;
   /** Heap allocations outside every memzone: rte_malloc (rings made with rte_ring_init, driver data) and allocator overhead. */
   unattributed: Level;
   threads: Thread[];

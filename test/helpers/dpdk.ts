@@ -24,6 +24,8 @@ export const DPDK = ((prefix: string | undefined) => prefix
 
 export const GZLOAD = join(DPDK.native, 'gzload');
 export const PRELOAD = join(DPDK.native, 'libgzmem.so');
+export const CALLCOUNT = join(DPDK.native, 'callcount');
+export const GZFAKE = join(DPDK.native, 'libgzfake.so');
 /** The built CLI, as users run it (make test builds it first). */
 export const CLI = join(ROOT, 'bin', 'gzmem.js');
 
@@ -111,6 +113,8 @@ export async function startTestpmd(options: TestpmdOptions = {}): Promise<DpdkPr
 }
 
 export interface GzloadOptions {
+  /** Another program that speaks gzload's stdin/stdout lines (native/callcount). */
+  binary?: string;
   prefix?: string;
   eal?: string[];
   app?: string[];
@@ -120,7 +124,7 @@ export interface GzloadOptions {
 export async function startGzload(options: GzloadOptions = {}): Promise<DpdkProc> {
   const prefix = options.prefix ?? uniquePrefix('gl');
   const args = [...(options.eal ?? ['-l', '0-1']), '--no-pci', '--file-prefix', prefix, '--huge-unlink', '--', ...(options.app ?? [])];
-  const child = spawn(GZLOAD, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...DPDK.env, ...options.env } });
+  const child = spawn(options.binary ?? GZLOAD, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...DPDK.env, ...options.env } });
   let err = '';
   child.stderr!.on('data', (b: Buffer) => { err = (err + b.toString()).slice(-8000); });
   const lines: string[] = [];

@@ -1,0 +1,76 @@
+// POSIX call counts: callcount makes a known number of each call in one thread; the preload's
+// counts, read by gzmem, must equal them exactly, with libc behind the preload and with an
+// interposer behind it that stands in for liblstack.so (which must see every call, once).
+
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { CALLCOUNT, GZFAKE, PRELOAD, gzmem, hugepagesMissing, showProcess, startGzload, stop, type DpdkProc } from '../helpers/dpdk.js';
+
+const skip = hugepagesMissing();
+const running: DpdkProc[] = [];
+after(async () => {
+  for (const p of running) await stop(p);
+});
+
+interface Run {
+  tid: number;
+  errno_kept: boolean;
+  error: string;
+  calls: Record<string, [number, number]>;
+  behind?: Record<string, number>;
+}
+
+async function callcount(preload: string, env: NodeJS.ProcessEnv = {}): Promise<{ p: DpdkProc; run: Run }> {
+  const p = await startGzload({ binary: CALLCOUNT, eal: ['-l', '0', '-m', '64'], app: ['3'], env: { LD_PRELOAD: preload, ...env } });
+  running.push(p);
+  p.send!('run');
+  const run = JSON.parse(await p.nextLine!()) as Run;
+  assert.equal(run.error, '', 'callcount made every call');
+  assert.ok(run.errno_kept, 'every failing call left errno EBADF through the counting wrapper');
+  return { p, run };
+}
+
+/** The preload's counts for one thread, by call, as gzmem shows them. */
+async function countsOf(prefix: string, tid: number): Promise<Record<string, [number, number]>> {
+  const proc = await showProcess(prefix);
+  assert.ok(proc.posixCalls, proc.posixCallsWhy);
+  return Object.fromEntries(proc.posixCalls.filter((c) => c.tid === tid).map((c) => [c.call, [c.calls, c.errors]]));
+}
+
+const made = (run: Run) => Object.fromEntries(Object.entries(run.calls).filter(([, [n]]) => n > 0));
+
+test('every call, and every failure, counted exactly per thread, libc behind the preload', { skip, timeout: 60_000 }, async () => {
+  const { p, run } = await callcount(PRELOAD);
+  assert.equal(Object.keys(made(run)).length, 33, 'callcount makes all 33 calls');
+  assert.deepEqual(await countsOf(p.prefix, run.tid), made(run));
+  // A second run is a second thread: its own counts, the first thread's kept.
+  p.send!('run');
+  const again = JSON.parse(await p.nextLine!()) as Run;
+  assert.notEqual(again.tid, run.tid);
+  assert.deepEqual(await countsOf(p.prefix, again.tid), made(again));
+  assert.deepEqual(await countsOf(p.prefix, run.tid), made(run));
+  const text = await gzmem(['show', p.prefix]);
+  const total = Object.values(run.calls).reduce((a, [n]) => a + n, 0);
+  assert.match(text.stdout, new RegExp(`\\n\\s+${run.tid}\\s+\\(exited\\)\\s+${total}\\s`), text.stdout);
+  await stop(p);
+});
+
+test(
+  'with an interposer behind it (as liblstack.so), each call reaches it once and both count the same',
+  { skip, timeout: 60_000 },
+  async () => {
+    const { p, run } = await callcount(`${PRELOAD} ${GZFAKE}`);
+    assert.ok(run.behind, 'the interposer is loaded');
+    assert.deepEqual(run.behind, Object.fromEntries(Object.entries(run.calls).map(([k, [n]]) => [k, n])));
+    assert.deepEqual(await countsOf(p.prefix, run.tid), made(run));
+    await stop(p);
+  },
+);
+
+test('GZMEM_CALLS=off: calls still work, nothing is counted, and gzmem says why', { skip, timeout: 60_000 }, async () => {
+  const { p } = await callcount(PRELOAD, { GZMEM_CALLS: 'off' });
+  const proc = await showProcess(p.prefix);
+  assert.equal(proc.posixCalls, null);
+  assert.match(proc.posixCallsWhy!, /GZMEM_CALLS=off/);
+  await stop(p);
+});
