@@ -92,7 +92,7 @@ function migrate(db: Database.Database): void {
 }
 
 /** SQLite's own default page cache (KiB). */
-const CACHE_KIB = Number(process.env.XCACHE ?? 2000);
+const CACHE_KIB = 2000;
 
 export function openStore(
   path: string,
