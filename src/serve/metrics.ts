@@ -1,9 +1,12 @@
 // Prometheus metrics: our own prom-client registry, values computed at scrape time from the
 // recorder's latest snapshots. Names in base units; labels pid, prefix, stack, pool; pools capped per process.
 
-import { Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { MachineHugepages, Orphan, Snapshot } from '../model/snapshot.js';
 import { MAX_POOL_SERIES } from '../model/series.js';
+
+/** Thread-and-call series per process: a process of thousands of threads must not flood Prometheus. */
+const MAX_CALL_SERIES = 2000;
 
 /** What a scrape reads: the targets and the machine as the recorder last saw them. */
 export interface MetricsSource {
@@ -59,7 +62,14 @@ export function createMetrics(source: MetricsSource): Metrics {
   const pagesFree = g('gzmem_hugepages_free_pages', 'Hugepages free', ['page_size_bytes', 'node']);
   const orphan = g('gzmem_orphaned_hugepage_bytes', 'Hugepage bytes held by files no live process maps', ['prefix']);
   const duration = g('gzmem_snapshot_duration_seconds', 'Time the last snapshot of the process took', proc);
+  // Counted by the process (the preload), so set from its totals at each scrape, which only grow.
+  const callLabels = [...proc, 'tid', 'thread', 'call'];
+  const c = (name: string, help: string) => new Counter({ name, help, labelNames: callLabels, registers: [registry] });
+  const posixCalls = c('gzmem_posix_calls_total', 'POSIX calls a thread made (counted by the preload; tid 0: threads past its table)');
+  const posixErrors = c('gzmem_posix_call_errors_total', 'POSIX calls of a thread that returned -1 (counted by the preload)');
   const all = [
+    posixCalls,
+    posixErrors,
     up,
     reserved,
     heap,
@@ -105,6 +115,11 @@ export function createMetrics(source: MetricsSource): Metrics {
         set(poolHighWater, { ...l, pool: m.name }, m.peak?.highWater);
       }
       for (const e of p.ethdevs) set(rxNombuf, { ...l, port: e.name }, e.rxNombuf);
+      for (const x of (p.posixCalls ?? []).slice(0, MAX_CALL_SERIES)) {
+        const cl = { ...l, tid: String(x.tid), thread: x.thread ?? '', call: x.call };
+        posixCalls.inc(cl, x.calls);
+        posixErrors.inc(cl, x.errors);
+      }
       if (p.rings.length > 0) {
         set(rings, l, p.rings.length);
         set(

@@ -4,7 +4,11 @@
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CALLCOUNT, GZFAKE, PRELOAD, gzmem, hugepagesMissing, showProcess, startGzload, stop, type DpdkProc } from '../helpers/dpdk.js';
+import { startServe, stopChild } from '../helpers/serve.js';
 
 const skip = hugepagesMissing();
 const running: DpdkProc[] = [];
@@ -73,4 +77,26 @@ test('GZMEM_CALLS=off: calls still work, nothing is counted, and gzmem says why'
   assert.equal(proc.posixCalls, null);
   assert.match(proc.posixCallsWhy!, /GZMEM_CALLS=off/);
   await stop(p);
+});
+
+test("/metrics: each thread's calls and failures as counters equal to what the thread made", { skip, timeout: 60_000 }, async () => {
+  const { p, run } = await callcount(PRELOAD);
+  const dir = mkdtempSync(join(tmpdir(), 'gzmem-calls-'));
+  const srv = await startServe([p.prefix, '--db', join(dir, 'calls.db'), '-i', '0.5']);
+  try {
+    await new Promise((r) => setTimeout(r, 1500));
+    const body = await (await fetch(new URL('/metrics', srv.url))).text();
+    const value = (name: string, call: string) => {
+      const line = body.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(`tid="${run.tid}"`) && l.includes(`call="${call}"`));
+      return line === undefined ? undefined : Number(line.split(' ').at(-1));
+    };
+    for (const [call, [calls, errors]] of Object.entries(made(run))) {
+      assert.equal(value('gzmem_posix_calls_total', call), calls, call);
+      assert.equal(value('gzmem_posix_call_errors_total', call), errors, call);
+    }
+  } finally {
+    await stopChild(srv);
+    await stop(p);
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
