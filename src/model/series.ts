@@ -10,6 +10,8 @@ export type SeriesValues = {
   pool: Record<string, number | null>;
   /** Each pool's true peak in the interval before this sample (the preload's sampler); null where unknown. */
   pool_peak: Record<string, number | null>;
+  /** POSIX calls each thread made since its first (a counter: the dashboard draws its rate). */
+  calls: Record<string, number | null>;
 };
 
 /** Pools per process kept as series; more would make history and /metrics unbounded. */
@@ -28,6 +30,13 @@ export function seriesOf(p: DpdkProcess, view?: GazelleView): SeriesValues {
     pool[m.name] = m.occupancy?.inUse ?? null;
     poolPeak[m.name] = m.peak?.inUse ?? null;
   }
+  // Per thread, named "name tid": names repeat (telemetry-v2), tids are reused only after exit.
+  const perThread = new Map<string, number>();
+  for (const c of p.posixCalls ?? []) {
+    const key = `${c.thread ?? 'exited'} ${c.tid}`;
+    perThread.set(key, (perThread.get(key) ?? 0) + c.calls);
+  }
+  const calls = Object.fromEntries([...perThread].sort((a, b) => b[1] - a[1]).slice(0, MAX_POOL_SERIES));
   const stack: Record<string, number | null> = {};
   for (const s of view?.stacks ?? []) stack[s.name] = s.usedBytes;
   return {
@@ -42,6 +51,7 @@ export function seriesOf(p: DpdkProcess, view?: GazelleView): SeriesValues {
     stack,
     pool,
     pool_peak: poolPeak,
+    calls,
   };
 }
 

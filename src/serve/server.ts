@@ -40,7 +40,7 @@ const TYPES: Record<string, string> = {
   '.ico': 'image/x-icon',
   '.map': 'application/json',
 };
-const SCOPES: Scope[] = ['process', 'stack', 'pool', 'pool_peak', 'machine'];
+const SCOPES: Scope[] = ['process', 'stack', 'pool', 'pool_peak', 'calls', 'machine'];
 /** Live dashboards at once; more get 503 rather than memory and a write per tick each. */
 export const MAX_SSE_CLIENTS = 64;
 /** A client that lets this much pile up unread is dropped, not buffered for. */
@@ -125,7 +125,9 @@ export function startServer(options: ServerOptions, port: number, host: string):
           from > to ||
           maxPoints < 1
         ) {
-          return json(res, 400, { error: 'expected target, scope (process|stack|pool|pool_peak|machine), from and to (ms), maxPoints' });
+          return json(res, 400, {
+            error: 'expected target, scope (process|stack|pool|pool_peak|calls|machine), from and to (ms), maxPoints',
+          });
         }
         const r = store.query({ key, scope, from, to, maxPoints: Math.min(maxPoints, 10000) });
         // uPlot wants seconds on the x axis.
@@ -138,7 +140,7 @@ export function startServer(options: ServerOptions, port: number, host: string):
             .map((s) => ({
               ...s,
               label: scope === 'process' ? s.name.replace(/_bytes$/, '').replace(/_/g, ' ') : s.name,
-              unit: scope === 'pool' || scope === 'pool_peak' ? 'objects' : 'bytes',
+              unit: scope === 'pool' || scope === 'pool_peak' ? 'objects' : scope === 'calls' ? 'calls' : 'bytes',
             })),
           peaks: r.peaks.filter((p) => scope !== 'process' || p.name.endsWith('_bytes')).map((p) => ({ ...p, ts: p.ts / 1000 })),
         });
@@ -199,7 +201,8 @@ export function startServer(options: ServerOptions, port: number, host: string):
     const ts = tick.ts / 1000;
     let frames = '';
     for (const s of tick.samples) {
-      const sample = { target: s.key, ts, process: s.values.process ?? {}, stacks: s.values.stack ?? {}, pools: s.values.pool ?? {} };
+      const v = s.values;
+      const sample = { target: s.key, ts, process: v.process ?? {}, stacks: v.stack ?? {}, pools: v.pool ?? {}, calls: v.calls ?? {} };
       frames += `event: sample\ndata: ${JSON.stringify(sample)}\n\n`;
     }
     if (tick.gone.length > 0 || tick.samples.some((s) => !latestKeysAtLastPublish.has(s.key))) {

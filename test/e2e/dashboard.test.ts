@@ -425,6 +425,18 @@ describe('in Chromium, against gzload and gzmem serve', { skip }, () => {
     assert.match(summary, new RegExp(`--socket-mem ${advice.socketMemMiB.join(',')},`));
   });
 
+  test('POSIX calls: a row per thread and call the preload counted, and a rate chart per thread', { timeout: 30_000 }, async () => {
+    await page!.waitForFunction(() => document.querySelectorAll('#calls tbody tr').length > 0, null, { timeout: 15_000 });
+    const snap = (await (await fetch(`${base}api/snapshot?target=${gz!.prefix}`)).json()) as {
+      processes: { posixCalls: { tid: number; call: string }[] | null }[];
+    };
+    const counted = new Set(snap.processes[0]!.posixCalls!.map((c) => c.call));
+    const shown = await page!.locator('#calls tbody tr td:nth-child(3)').allTextContents();
+    for (const call of shown) assert.ok(counted.has(call), `${call} is one the preload counted (${[...counted].join(', ')})`);
+    // gzload's telemetry threads read and write: their rate shows once two samples are in.
+    await page!.waitForFunction(() => Number(document.querySelector<HTMLElement>('#panel-calls')?.dataset.points) > 1, null, { timeout: 15_000 });
+  });
+
   test('the page raised no script error', () => {
     assert.deepEqual(pageErrors, []);
   });

@@ -1,6 +1,6 @@
 // The dashboard's view of gzmem serve's API: reply types and the few calls it makes (same origin).
 
-export type { Snapshot, DpdkProcess, Mempool, Ring, Level, Orphan } from '../../src/model/snapshot.js';
+export type { Snapshot, DpdkProcess, Mempool, Ring, Level, Orphan, PosixCallCount } from '../../src/model/snapshot.js';
 export type { StackView } from '../../src/model/stack-view.js';
 import type { Snapshot } from '../../src/model/snapshot.js';
 
@@ -15,7 +15,7 @@ export interface Target {
   lastSeen: number;
 }
 
-export type Scope = 'process' | 'stack' | 'pool';
+export type Scope = 'process' | 'stack' | 'pool' | 'calls';
 
 export interface Series {
   name: string;
@@ -40,6 +40,8 @@ export interface Sample {
   process: Record<string, number | null>;
   stacks: Record<string, number | null>;
   pools: Record<string, number | null>;
+  /** POSIX calls per thread since its first (a counter). */
+  calls: Record<string, number | null>;
 }
 
 export class ApiError extends Error {

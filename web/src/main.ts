@@ -10,8 +10,10 @@ import {
   subscribe,
   type Mempool,
   type Ring,
+  type PosixCallCount,
   type Sample,
   type Scope,
+  type SeriesReply,
   type Snapshot,
   type StackView,
   type Target,
@@ -324,7 +326,45 @@ const orphanColumns: Column<OrphanRow>[] = [
   { key: 'remove', label: 'to reclaim (gzmem never runs it)', value: (o) => o.removeCommand },
 ];
 
+/** A call row with its rate since the previous snapshot of the same target. */
+type CallRow = PosixCallCount & { perSecond: number | null };
+const callColumns: Column<CallRow>[] = [
+  { key: 'thread', label: 'thread', value: (c) => c.thread, text: (c) => c.thread ?? '(exited)' },
+  { key: 'tid', label: 'tid', value: (c) => c.tid, numeric: true },
+  { key: 'call', label: 'call', value: (c) => c.call },
+  { key: 'calls', label: 'calls', value: (c) => c.calls, text: (c) => count(c.calls), numeric: true },
+  { key: 'errors', label: 'failed', value: (c) => c.errors, text: (c) => count(c.errors), numeric: true },
+  {
+    key: 'rate',
+    label: 'per second',
+    value: (c) => c.perSecond,
+    text: (c) => (c.perSecond === null ? DASH : c.perSecond.toFixed(1)),
+    numeric: true,
+    title: 'since the previous snapshot',
+  },
+];
+let previousCalls: { target: string; at: number; counts: Map<string, number> } | undefined;
+
+function callRows(target: string, s: Snapshot): CallRow[] | null {
+  const calls = s.processes[0]?.posixCalls;
+  if (!calls) return null;
+  const at = Date.parse(s.takenAt) / 1000;
+  const prev = previousCalls?.target === target ? previousCalls : undefined;
+  previousCalls = { target, at, counts: new Map(calls.map((c) => [`${c.tid}/${c.call}`, c.calls])) };
+  return calls.map((c) => {
+    const before = prev?.counts.get(`${c.tid}/${c.call}`);
+    const dt = prev ? at - prev.at : 0;
+    return { ...c, perSecond: before === undefined || dt <= 0 || c.calls < before ? null : (c.calls - before) / dt };
+  });
+}
+
 const tables = {
+  calls: createTable($('calls'), callColumns, {
+    noun: 'rows',
+    limit: ROW_LIMIT,
+    sort: { key: 'calls', desc: true },
+    empty: 'No POSIX calls counted yet.',
+  }),
   stacks: createTable($('stacks'), stackColumns, { noun: 'stacks', sort: { key: 'name', desc: false }, empty: '' }),
   pools: createTable($('pools'), poolColumns, {
     noun: 'pools',
@@ -357,6 +397,8 @@ function renderSnapshot(s: Snapshot): void {
   );
   tables.pools.update(p?.mempools ?? []);
   tables.rings.update(p?.rings ?? []);
+  const calls = state.target ? callRows(state.target, s) : null;
+  tables.calls.update(calls ?? [], calls === null ? `POSIX calls: unknown (${p?.posixCallsWhy ?? 'no process'}).` : undefined);
   tables.sizes.update(s.hugepages.sizes);
   tables.nodes.update(s.hugepages.nodes);
   renderOrphans(s.orphans);
@@ -436,7 +478,7 @@ function clearSnapshotViews(): void {
   renderWaterfall(undefined);
   $('snapshot-time').textContent = '';
   $('sample-time').textContent = '';
-  for (const t of [tables.stacks, tables.pools, tables.rings]) t.update([]);
+  for (const t of [tables.stacks, tables.pools, tables.rings, tables.calls]) t.update([]);
 }
 
 async function loadSnapshot(): Promise<void> {
@@ -471,8 +513,47 @@ const panels: Record<Scope, Panel> = {
   ),
   stack: createPanel($('panel-stack'), { id: 'stack', title: 'In use per gazelle stack', unit: 'bytes', legend: 'name' }, chartWidth),
   pool: createPanel($('panel-pool'), { id: 'pool', title: 'Objects in use per mempool', unit: 'objects', legend: 'name' }, chartWidth),
+  calls: createPanel(
+    $('panel-calls'),
+    { id: 'calls', title: 'POSIX calls per second per thread (preload)', unit: 'objects', legend: 'name' },
+    chartWidth,
+  ),
 };
-const SCOPES: Scope[] = ['process', 'stack', 'pool'];
+const SCOPES: Scope[] = ['process', 'stack', 'pool', 'calls'];
+
+/** The calls series are counters: the chart draws their rate between consecutive points (null after a reset). */
+function rates(reply: SeriesReply): SeriesReply {
+  const rate = (values: (number | null)[]) =>
+    values.map((v, i) => {
+      const prev = values[i - 1];
+      const dt = reply.ts[i]! - reply.ts[i - 1]!;
+      return i === 0 || v === null || prev === null || prev === undefined || v < prev || dt <= 0 ? null : (v - prev) / dt;
+    });
+  const series = reply.series.map((x) => ({ ...x, values: rate(x.values) }));
+  const peaks = series.flatMap((x) => {
+    let best: { name: string; ts: number; value: number } | undefined;
+    x.values.forEach((v, i) => {
+      if (v !== null && (!best || v > best.value)) best = { name: x.name, ts: reply.ts[i]!, value: v };
+    });
+    return best ? [best] : [];
+  });
+  return { ...reply, series, peaks };
+}
+
+/** The last counter value per thread seen live, to turn the next sample into a rate. */
+let lastCalls: { ts: number; values: Record<string, number | null> } | undefined;
+
+function callRates(s: Sample): Record<string, number | null> {
+  const prev = lastCalls;
+  lastCalls = { ts: s.ts, values: s.calls };
+  const out: Record<string, number | null> = {};
+  for (const [name, v] of Object.entries(s.calls)) {
+    const p = prev?.values[name];
+    const dt = prev ? s.ts - prev.ts : 0;
+    out[name] = v === null || p === null || p === undefined || v < p || dt <= 0 ? null : (v - p) / dt;
+  }
+  return out;
+}
 
 function windowSec(): number {
   return WINDOWS.find((w) => w.id === state.window)!.sec;
@@ -496,7 +577,8 @@ async function loadSeries(): Promise<void> {
   try {
     const replies = await Promise.all(SCOPES.map((scope) => fetchSeries(key, scope, from, to, panels[scope].plotWidth(), abort.signal)));
     if (generation !== state.generation) return;
-    SCOPES.forEach((scope, i) => panels[scope].show(replies[i]!));
+    SCOPES.forEach((scope, i) => panels[scope].show(scope === 'calls' ? rates(replies[i]!) : replies[i]!));
+    lastCalls = undefined;
     const r = replies[0]!;
     status.textContent =
       state.window === 'live'
@@ -517,6 +599,7 @@ function appendSample(s: Sample): void {
   panels.process.append(s.ts, s.process, sec);
   panels.stack.append(s.ts, s.stacks, sec);
   panels.pool.append(s.ts, s.pools, sec);
+  panels.calls.append(s.ts, callRates(s), sec);
 }
 
 function renderWindows(): void {
