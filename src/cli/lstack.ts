@@ -1,6 +1,7 @@
 // `gzmem lstack show {ip|pid} -m [file]`: gazellectl's habit, memory per protocol-stack thread.
 
 import type { Host } from '../collect/host.js';
+import type { DpdkProcess } from '../model/snapshot.js';
 import { renderLstack, renderLstackCsv } from '../format/stack-view.js';
 import { renderJson, renderPosixCalls } from '../format/process.js';
 import { safe } from '../format/units.js';
@@ -19,6 +20,7 @@ export async function runLstackShow(
   const cache = newSampleCache();
   // A watch (-i) sees trends: a pool whose in-use keeps rising gets a leak alert.
   const trends = newTrendKeeper();
+  let earlier: { atMs: number; calls: DpdkProcess['posixCalls'] } | undefined;
   try {
     await emitFrames(options, async (compact) => {
       const started = performance.now();
@@ -30,8 +32,12 @@ export async function runLstackShow(
       });
       trends.observe(targetKey(proc), proc, Date.now());
       if (options.format === 'csv') return renderLstackCsv(view);
-      if (options.format === 'table')
-        return `${renderLstack(view)}${safe(alertLine(proc))}\n${options.calls ? `\n${renderPosixCalls(proc)}` : ''}`;
+      if (options.format === 'table') {
+        const nowMs = Date.now();
+        const calls = options.calls ? `\n${renderPosixCalls(proc, earlier && { ...earlier, nowMs })}` : '';
+        earlier = { atMs: nowMs, calls: proc.posixCalls };
+        return `${renderLstack(view)}${safe(alertLine(proc))}\n${calls}`;
+      }
       const snapshot = { ...(await machineSnapshot(host, [proc], started)), lstack: [view] };
       return compact ? `${JSON.stringify(snapshot)}\n` : renderJson(snapshot);
     });

@@ -1,6 +1,6 @@
 // Renders one DPDK process: the waterfall summary, then one section per kind of memory.
 
-import type { DpdkProcess, Level, Mempool, Occupancy, Snapshot } from '../model/snapshot.js';
+import type { DpdkProcess, PosixCallCount, Level, Mempool, Occupancy, Snapshot } from '../model/snapshot.js';
 import { csv } from './csv.js';
 import { alertLine } from '../analysis/exhaustion.js';
 import { table, section } from './table.js';
@@ -52,7 +52,14 @@ function peakNote(pools: Mempool[]): string {
   return `PEAK: the highest in use the preload saw, sampling ${count(sampled.hz)} times a second, since ${sampled.since}`;
 }
 
-export function renderProcess(p: DpdkProcess): string {
+/** The counts of an earlier frame of a watch, so the calls section can say a rate. */
+export interface EarlierCalls {
+  atMs: number;
+  nowMs: number;
+  calls: PosixCallCount[] | null;
+}
+
+export function renderProcess(p: DpdkProcess, earlier?: EarlierCalls): string {
   const out: string[] = [];
   out.push(
     `pid ${p.pid}  ${safe(p.command)}  prefix ${text(p.filePrefix)}  ${text(p.dpdkVersion)}  telemetry ${text(p.telemetrySocket)}\n`,
@@ -262,12 +269,12 @@ export function renderProcess(p: DpdkProcess): string {
       ),
     ),
   );
-  out.push(renderPosixCalls(p));
+  out.push(renderPosixCalls(p, earlier));
   return out.join('\n');
 }
 
 /** Per thread: its calls in all, failed ones, and the calls it makes most (the preload counts them). */
-export function renderPosixCalls(p: Pick<DpdkProcess, 'posixCalls' | 'posixCallsWhy'>): string {
+export function renderPosixCalls(p: Pick<DpdkProcess, 'posixCalls' | 'posixCallsWhy'>, earlier?: EarlierCalls): string {
   if (p.posixCalls === null) return section('POSIX calls (preload)', `unknown: ${p.posixCallsWhy ?? ''}`);
   const byThread = new Map<number, { thread: string | null; rows: { call: string; calls: number; errors: number }[] }>();
   for (const r of p.posixCalls) {
@@ -277,6 +284,13 @@ export function renderPosixCalls(p: Pick<DpdkProcess, 'posixCalls' | 'posixCalls
   }
   const sum = (rows: { calls: number }[]) => rows.reduce((a, r) => a + r.calls, 0);
   const threads = [...byThread.entries()].sort((a, b) => sum(b[1].rows) - sum(a[1].rows));
+  // In a watch, from its second frame: each thread's calls since the earlier frame, per second.
+  const seconds = earlier ? (earlier.nowMs - earlier.atMs) / 1000 : 0;
+  const rate = (tid: number, now: number): string => {
+    const before = earlier?.calls ? sum(earlier.calls.filter((c) => c.tid === tid)) : undefined;
+    return before === undefined || seconds <= 0 || now < before ? DASH : ((now - before) / seconds).toFixed(1);
+  };
+  const withRate = earlier !== undefined;
   return section(
     'POSIX calls (preload), since each thread first called',
     table(
@@ -284,6 +298,7 @@ export function renderPosixCalls(p: Pick<DpdkProcess, 'posixCalls' | 'posixCalls
         { header: 'TID', align: 'right' },
         { header: 'THREAD' },
         { header: 'CALLS', align: 'right' },
+        ...(withRate ? [{ header: 'PER S', align: 'right' as const }] : []),
         { header: 'FAILED', align: 'right' },
         { header: 'MOST' },
       ],
@@ -291,6 +306,7 @@ export function renderPosixCalls(p: Pick<DpdkProcess, 'posixCalls' | 'posixCalls
         tid === 0 ? DASH : String(tid),
         t.thread ?? '(exited)',
         count(sum(t.rows)),
+        ...(withRate ? [rate(tid, sum(t.rows))] : []),
         count(t.rows.reduce((a, r) => a + r.errors, 0)),
         [...t.rows]
           .sort((a, b) => b.calls - a.calls)
