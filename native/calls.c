@@ -87,15 +87,13 @@ static __thread struct gzc_slot *t_slot __attribute__((tls_model("initial-exec")
 
 static void *g_next[GZC_NB];
 
-/* The next definition of `sym`; resolved by the constructor, else at the first call (errno kept). */
-static void *
-gzc_resolve(void **slot, const char *sym)
+/* The next definition of `sym`, looked up (errno kept) when the constructor has not yet. */
+static __attribute__((noinline)) void *
+gzc_lookup(void **slot, const char *sym)
 {
-	void *fn = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+	void *fn;
 	int saved;
 
-	if (fn != NULL)
-		return fn;
 	saved = errno;
 	fn = dlsym(RTLD_NEXT, sym);
 	if (fn != NULL)
@@ -104,20 +102,28 @@ gzc_resolve(void **slot, const char *sym)
 	return fn;
 }
 
+/* The next definition of `sym`: resolved by the constructor, so one load on the call path. */
+static inline void *
+gzc_resolve(void **slot, const char *sym)
+{
+	void *fn = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+
+	return __builtin_expect(fn != NULL, 1) ? fn : gzc_lookup(slot, sym);
+}
+
 static inline void *
 gzc_next(enum gzc_call c)
 {
 	return gzc_resolve(&g_next[c], gzc_names[c]);
 }
 
-static struct gzc_slot *
-gzc_slot(void)
+/* A thread's first counted call: its slot, kept off the call path's registers. */
+static __attribute__((noinline, cold)) struct gzc_slot *
+gzc_claim(void)
 {
-	struct gzc_slot *s = t_slot;
+	struct gzc_slot *s;
 	uint32_t i;
 
-	if (s != NULL)
-		return s;
 	i = __atomic_fetch_add(&g_claimed, 1, __ATOMIC_RELAXED);
 	if (i < GZC_THREADS) {
 		s = &g_slots[i];
@@ -131,6 +137,14 @@ gzc_slot(void)
 	return s;
 }
 
+static inline struct gzc_slot *
+gzc_slot(void)
+{
+	struct gzc_slot *s = t_slot;
+
+	return __builtin_expect(s != NULL, 1) ? s : gzc_claim();
+}
+
 static inline void
 gzc_bump(uint64_t *v, bool shared)
 {
@@ -141,195 +155,153 @@ gzc_bump(uint64_t *v, bool shared)
 		__atomic_store_n(v, __atomic_load_n(v, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
 }
 
+/* Before the call: one more call in this thread's slot (claimed at its first call). */
 static inline void
-gzc_count(enum gzc_call c, bool failed)
+gzc_enter(enum gzc_call c)
 {
-	struct gzc_slot *s;
-	bool shared;
+	struct gzc_slot *s = gzc_slot();
 
-	if (g_off)
-		return;
-	s = gzc_slot();
-	shared = s == &g_slots[GZC_THREADS];
-	gzc_bump(&s->calls[c], shared);
-	if (failed)
-		gzc_bump(&s->errors[c], shared);
+	gzc_bump(&s->calls[c], s == &g_slots[GZC_THREADS]);
 }
 
-/* Forwards to the next definition, or fails with ENOSYS when there is none. */
-#define GZC_FORWARD(ret, fail, call, type, ...) do { \
+/* After a call that returned -1: nothing is held across the call but its result. */
+static inline void
+gzc_failed(enum gzc_call c)
+{
+	struct gzc_slot *s = t_slot;
+
+	gzc_bump(&s->errors[c], s == &g_slots[GZC_THREADS]);
+}
+
+/*
+ * A wrapper's body: counting off, a tail call; else count, call, count a failure. No definition
+ * behind the preload (not even libc's) fails with ENOSYS, counted.
+ */
+#define GZC_FORWARD(fail, call, type, ...) do { \
 		__typeof__(type) fn_ = (__typeof__(type))gzc_next(GZC_##call); \
+		__typeof__(fn_(__VA_ARGS__)) r_; \
+		if (__builtin_expect(g_off, 0) && fn_ != NULL) \
+			return fn_(__VA_ARGS__); \
+		gzc_enter(GZC_##call); \
 		if (fn_ == NULL) { \
 			errno = ENOSYS; \
-			ret = fail; \
+			r_ = fail; \
 		} else { \
-			ret = fn_(__VA_ARGS__); \
+			r_ = fn_(__VA_ARGS__); \
 		} \
-		gzc_count(GZC_##call, ret == fail); \
+		if (r_ == fail) \
+			gzc_failed(GZC_##call); \
+		return r_; \
 	} while (0)
 
 int
 socket(int domain, int type, int protocol)
 {
-	int r;
-
-	GZC_FORWARD(r, -1, socket, int (*)(int, int, int), domain, type, protocol);
-	return r;
+	GZC_FORWARD(-1, socket, int (*)(int, int, int), domain, type, protocol);
 }
 
 int
 bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
-	int r;
-
-	GZC_FORWARD(r, -1, bind, int (*)(int, const struct sockaddr *, socklen_t), fd, addr, len);
-	return r;
+	GZC_FORWARD(-1, bind, int (*)(int, const struct sockaddr *, socklen_t), fd, addr, len);
 }
 
 int
 listen(int fd, int backlog)
 {
-	int r;
-
-	GZC_FORWARD(r, -1, listen, int (*)(int, int), fd, backlog);
-	return r;
+	GZC_FORWARD(-1, listen, int (*)(int, int), fd, backlog);
 }
 
 int
 accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
-	int r;
-
-	GZC_FORWARD(r, -1, accept, int (*)(int, struct sockaddr *, socklen_t *), fd, addr, len);
-	return r;
+	GZC_FORWARD(-1, accept, int (*)(int, struct sockaddr *, socklen_t *), fd, addr, len);
 }
 
 int
 accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
-	int r;
-
-	GZC_FORWARD(r, -1, accept4, int (*)(int, struct sockaddr *, socklen_t *, int), fd, addr, len, flags);
-	return r;
+	GZC_FORWARD(-1, accept4, int (*)(int, struct sockaddr *, socklen_t *, int), fd, addr, len, flags);
 }
 
 int
 connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
-	int r;
-
-	GZC_FORWARD(r, -1, connect, int (*)(int, const struct sockaddr *, socklen_t), fd, addr, len);
-	return r;
+	GZC_FORWARD(-1, connect, int (*)(int, const struct sockaddr *, socklen_t), fd, addr, len);
 }
 
 ssize_t
 read(int fd, void *buf, size_t n)
 {
-	ssize_t r;
-
-	GZC_FORWARD(r, -1, read, ssize_t (*)(int, void *, size_t), fd, buf, n);
-	return r;
+	GZC_FORWARD(-1, read, ssize_t (*)(int, void *, size_t), fd, buf, n);
 }
 
 ssize_t
 write(int fd, const void *buf, size_t n)
 {
-	ssize_t r;
-
-	GZC_FORWARD(r, -1, write, ssize_t (*)(int, const void *, size_t), fd, buf, n);
-	return r;
+	GZC_FORWARD(-1, write, ssize_t (*)(int, const void *, size_t), fd, buf, n);
 }
 
 ssize_t
 readv(int fd, const struct iovec *iov, int cnt)
 {
-	ssize_t r;
-
-	GZC_FORWARD(r, -1, readv, ssize_t (*)(int, const struct iovec *, int), fd, iov, cnt);
-	return r;
+	GZC_FORWARD(-1, readv, ssize_t (*)(int, const struct iovec *, int), fd, iov, cnt);
 }
 
 ssize_t
 writev(int fd, const struct iovec *iov, int cnt)
 {
-	ssize_t r;
-
-	GZC_FORWARD(r, -1, writev, ssize_t (*)(int, const struct iovec *, int), fd, iov, cnt);
-	return r;
+	GZC_FORWARD(-1, writev, ssize_t (*)(int, const struct iovec *, int), fd, iov, cnt);
 }
 
 ssize_t
 recv(int fd, void *buf, size_t n, int flags)
 {
-	ssize_t r;
-
-	GZC_FORWARD(r, -1, recv, ssize_t (*)(int, void *, size_t, int), fd, buf, n, flags);
-	return r;
+	GZC_FORWARD(-1, recv, ssize_t (*)(int, void *, size_t, int), fd, buf, n, flags);
 }
 
 ssize_t
 recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *addr, socklen_t *len)
 {
-	ssize_t r;
-
-	GZC_FORWARD(r, -1, recvfrom, ssize_t (*)(int, void *, size_t, int, struct sockaddr *, socklen_t *),
+	GZC_FORWARD(-1, recvfrom, ssize_t (*)(int, void *, size_t, int, struct sockaddr *, socklen_t *),
 		    fd, buf, n, flags, addr, len);
-	return r;
 }
 
 ssize_t
 recvmsg(int fd, struct msghdr *msg, int flags)
 {
-	ssize_t r;
-
-	GZC_FORWARD(r, -1, recvmsg, ssize_t (*)(int, struct msghdr *, int), fd, msg, flags);
-	return r;
+	GZC_FORWARD(-1, recvmsg, ssize_t (*)(int, struct msghdr *, int), fd, msg, flags);
 }
 
 ssize_t
 send(int fd, const void *buf, size_t n, int flags)
 {
-	ssize_t r;
-
-	GZC_FORWARD(r, -1, send, ssize_t (*)(int, const void *, size_t, int), fd, buf, n, flags);
-	return r;
+	GZC_FORWARD(-1, send, ssize_t (*)(int, const void *, size_t, int), fd, buf, n, flags);
 }
 
 ssize_t
 sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *addr, socklen_t len)
 {
-	ssize_t r;
-
-	GZC_FORWARD(r, -1, sendto, ssize_t (*)(int, const void *, size_t, int, const struct sockaddr *, socklen_t),
+	GZC_FORWARD(-1, sendto, ssize_t (*)(int, const void *, size_t, int, const struct sockaddr *, socklen_t),
 		    fd, buf, n, flags, addr, len);
-	return r;
 }
 
 ssize_t
 sendmsg(int fd, const struct msghdr *msg, int flags)
 {
-	ssize_t r;
-
-	GZC_FORWARD(r, -1, sendmsg, ssize_t (*)(int, const struct msghdr *, int), fd, msg, flags);
-	return r;
+	GZC_FORWARD(-1, sendmsg, ssize_t (*)(int, const struct msghdr *, int), fd, msg, flags);
 }
 
 int
 close(int fd)
 {
-	int r;
-
-	GZC_FORWARD(r, -1, close, int (*)(int), fd);
-	return r;
+	GZC_FORWARD(-1, close, int (*)(int), fd);
 }
 
 int
 shutdown(int fd, int how)
 {
-	int r;
-
-	GZC_FORWARD(r, -1, shutdown, int (*)(int, int), fd, how);
-	return r;
+	GZC_FORWARD(-1, shutdown, int (*)(int, int), fd, how);
 }
 
 /* fcntl and ioctl take one optional argument: int or pointer, passed on as a pointer, as libc does. */
@@ -338,13 +310,11 @@ fcntl(int fd, int cmd, ...)
 {
 	va_list ap;
 	void *arg;
-	int r;
 
 	va_start(ap, cmd);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	GZC_FORWARD(r, -1, fcntl, int (*)(int, int, void *), fd, cmd, arg);
-	return r;
+	GZC_FORWARD(-1, fcntl, int (*)(int, int, void *), fd, cmd, arg);
 }
 
 int
@@ -352,132 +322,91 @@ ioctl(int fd, unsigned long req, ...)
 {
 	va_list ap;
 	void *arg;
-	int r;
 
 	va_start(ap, req);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	GZC_FORWARD(r, -1, ioctl, int (*)(int, unsigned long, void *), fd, req, arg);
-	return r;
+	GZC_FORWARD(-1, ioctl, int (*)(int, unsigned long, void *), fd, req, arg);
 }
 
 int
 getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 {
-	int r;
-
-	GZC_FORWARD(r, -1, getsockopt, int (*)(int, int, int, void *, socklen_t *), fd, level, name, val, len);
-	return r;
+	GZC_FORWARD(-1, getsockopt, int (*)(int, int, int, void *, socklen_t *), fd, level, name, val, len);
 }
 
 int
 setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
-	int r;
-
-	GZC_FORWARD(r, -1, setsockopt, int (*)(int, int, int, const void *, socklen_t), fd, level, name, val, len);
-	return r;
+	GZC_FORWARD(-1, setsockopt, int (*)(int, int, int, const void *, socklen_t), fd, level, name, val, len);
 }
 
 int
 getsockname(int fd, struct sockaddr *addr, socklen_t *len)
 {
-	int r;
-
-	GZC_FORWARD(r, -1, getsockname, int (*)(int, struct sockaddr *, socklen_t *), fd, addr, len);
-	return r;
+	GZC_FORWARD(-1, getsockname, int (*)(int, struct sockaddr *, socklen_t *), fd, addr, len);
 }
 
 int
 getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 {
-	int r;
-
-	GZC_FORWARD(r, -1, getpeername, int (*)(int, struct sockaddr *, socklen_t *), fd, addr, len);
-	return r;
+	GZC_FORWARD(-1, getpeername, int (*)(int, struct sockaddr *, socklen_t *), fd, addr, len);
 }
 
 int
 poll(struct pollfd *fds, nfds_t n, int timeout)
 {
-	int r;
-
-	GZC_FORWARD(r, -1, poll, int (*)(struct pollfd *, nfds_t, int), fds, n, timeout);
-	return r;
+	GZC_FORWARD(-1, poll, int (*)(struct pollfd *, nfds_t, int), fds, n, timeout);
 }
 
 int
 ppoll(struct pollfd *fds, nfds_t n, const struct timespec *timeout, const sigset_t *mask)
 {
-	int r;
-
-	GZC_FORWARD(r, -1, ppoll, int (*)(struct pollfd *, nfds_t, const struct timespec *, const sigset_t *),
+	GZC_FORWARD(-1, ppoll, int (*)(struct pollfd *, nfds_t, const struct timespec *, const sigset_t *),
 		    fds, n, timeout, mask);
-	return r;
 }
 
 int
 select(int n, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *timeout)
 {
-	int r;
-
-	GZC_FORWARD(r, -1, select, int (*)(int, fd_set *, fd_set *, fd_set *, struct timeval *), n, rd, wr, ex, timeout);
-	return r;
+	GZC_FORWARD(-1, select, int (*)(int, fd_set *, fd_set *, fd_set *, struct timeval *), n, rd, wr, ex, timeout);
 }
 
 int
 epoll_create(int size)
 {
-	int r;
-
-	GZC_FORWARD(r, -1, epoll_create, int (*)(int), size);
-	return r;
+	GZC_FORWARD(-1, epoll_create, int (*)(int), size);
 }
 
 int
 epoll_create1(int flags)
 {
-	int r;
-
-	GZC_FORWARD(r, -1, epoll_create1, int (*)(int), flags);
-	return r;
+	GZC_FORWARD(-1, epoll_create1, int (*)(int), flags);
 }
 
 int
 epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
-	int r;
-
-	GZC_FORWARD(r, -1, epoll_ctl, int (*)(int, int, int, struct epoll_event *), epfd, op, fd, ev);
-	return r;
+	GZC_FORWARD(-1, epoll_ctl, int (*)(int, int, int, struct epoll_event *), epfd, op, fd, ev);
 }
 
 int
 epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout)
 {
-	int r;
-
-	GZC_FORWARD(r, -1, epoll_wait, int (*)(int, struct epoll_event *, int, int), epfd, evs, max, timeout);
-	return r;
+	GZC_FORWARD(-1, epoll_wait, int (*)(int, struct epoll_event *, int, int), epfd, evs, max, timeout);
 }
 
 int
 epoll_pwait(int epfd, struct epoll_event *evs, int max, int timeout, const sigset_t *mask)
 {
-	int r;
-
-	GZC_FORWARD(r, -1, epoll_pwait, int (*)(int, struct epoll_event *, int, int, const sigset_t *),
+	GZC_FORWARD(-1, epoll_pwait, int (*)(int, struct epoll_event *, int, int, const sigset_t *),
 		    epfd, evs, max, timeout, mask);
-	return r;
 }
 
 ssize_t
 sendfile(int out, int in, off_t *off, size_t n)
 {
-	ssize_t r;
-
-	GZC_FORWARD(r, -1, sendfile, ssize_t (*)(int, int, off_t *, size_t), out, in, off, n);
-	return r;
+	GZC_FORWARD(-1, sendfile, ssize_t (*)(int, int, off_t *, size_t), out, in, off, n);
 }
 
 /*
@@ -498,13 +427,17 @@ fcntl64(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	arg = va_arg(ap, void *);
 	va_end(ap);
+	if (g_off && fn != NULL)
+		return fn(fd, cmd, arg);
+	gzc_enter(GZC_fcntl);
 	if (fn == NULL) {
 		errno = ENOSYS;
 		r = -1;
 	} else {
 		r = fn(fd, cmd, arg);
 	}
-	gzc_count(GZC_fcntl, r == -1);
+	if (r == -1)
+		gzc_failed(GZC_fcntl);
 	return r;
 }
 
@@ -515,13 +448,17 @@ sendfile64(int out, int in, off_t *off, size_t n)
 		(ssize_t (*)(int, int, off_t *, size_t))gzc_resolve(&g_next_sendfile64, "sendfile64");
 	ssize_t r;
 
+	if (g_off && fn != NULL)
+		return fn(out, in, off, n);
+	gzc_enter(GZC_sendfile);
 	if (fn == NULL) {
 		errno = ENOSYS;
 		r = -1;
 	} else {
 		r = fn(out, in, off, n);
 	}
-	gzc_count(GZC_sendfile, r == -1);
+	if (r == -1)
+		gzc_failed(GZC_sendfile);
 	return r;
 }
 
