@@ -11,7 +11,7 @@
  * calling thread's own slot: no lock, no allocation, no system call and errno untouched on the
  * call path. A thread claims a slot at its first call with one atomic add; threads past the slot
  * table share one overflow slot (atomic adds). Telemetry threads read the slots: /gzmem/calls.
- * GZMEM_CALLS=off forwards without counting.
+ * GZMEM_CALLS=off forwards without counting; GZMEM_CALLS_DUMP=<file> writes the counts at exit.
  */
 
 #define _GNU_SOURCE
@@ -547,6 +547,36 @@ gzm_cmd_calls(const char *cmd __rte_unused, const char *params, struct rte_tel_d
 		if (rte_tel_data_add_dict_container(d, keys[i], arr[i], 0) != 0)
 			rte_tel_data_free(arr[i]);
 	return 0;
+}
+
+/*
+ * GZMEM_CALLS_DUMP=<file>: at exit, every thread's counts as JSON lines, for a process that never
+ * starts DPDK (so has no telemetry socket), such as a database measured without gazelle.
+ */
+static void __attribute__((destructor))
+gzc_dump(void)
+{
+	const char *path = getenv("GZMEM_CALLS_DUMP");
+	uint32_t i, c, slots;
+	FILE *f;
+
+	if (path == NULL || g_off)
+		return;
+	f = fopen(path, "we");
+	if (f == NULL)
+		return;
+	slots = RTE_MIN(__atomic_load_n(&g_claimed, __ATOMIC_RELAXED), GZC_THREADS);
+	for (i = 0; i <= GZC_THREADS; i++) {
+		const struct gzc_slot *s = &g_slots[i];
+
+		if (i < GZC_THREADS && (i >= slots || !__atomic_load_n(&s->used, __ATOMIC_ACQUIRE)))
+			continue;
+		for (c = 0; c < GZC_NB; c++)
+			if (s->calls[c] != 0)
+				fprintf(f, "{\"tid\":%d,\"call\":\"%s\",\"calls\":%" PRIu64 ",\"errors\":%" PRIu64 "}\n",
+					(int)s->tid, gzc_names[c], s->calls[c], s->errors[c]);
+	}
+	fclose(f);
 }
 
 void
