@@ -62,6 +62,8 @@ export interface PreloadReading {
   version: number;
   /** Undefined for a preload without the call counters. */
   calls?: PreloadCalls;
+  /** Set when the counts were read at an earlier sample (see CallsCache). */
+  callsReadAt?: Date;
   pools: PreloadPool[];
   /** Socket heaps and port counters read in-process, so a steady sample need not ask telemetry. */
   heaps: PreloadHeap[];
@@ -149,7 +151,12 @@ type PreloadPortStats = InProcessCounters['ports'][number];
  * /gzmem/sample, brings counters, pools, heaps, port counters and peaks; more pages only when a
  * process has more than 32 pools, and the ring list only when the registry changed.
  */
-export async function readPreload(conn: TelemetryConnection, cache?: RingsCache, now = new Date()): Promise<PreloadReading | undefined> {
+export async function readPreload(
+  conn: TelemetryConnection,
+  cache?: RingsCache,
+  now = new Date(),
+  callsCache?: CallsCache,
+): Promise<PreloadReading | undefined> {
   const sample = await conn.cmd(`/gzmem/sample,${process.pid}`);
   if (sample === null) return undefined;
   const what = '/gzmem/sample';
@@ -193,13 +200,33 @@ export async function readPreload(conn: TelemetryConnection, cache?: RingsCache,
       }),
     ),
     peaks: await readPeaks(conn, sample),
-    ...(await readCalls(conn)),
+    ...(await callsOf(conn, callsCache, now)),
     rings: listing.rings,
     ringsDropped: isNum(sample.rings_dropped) ? sample.rings_dropped : 0,
     ringsStale: isNum(sample.rings_stale) ? sample.rings_stale : 0,
     ringsReadAt: listing.readAt,
     ringsCarriedOver: listing === prior,
   };
+}
+
+/**
+ * Kept by a sampler, by pid: the call counts as last read. They change with every call, so a
+ * sampler reads them at most once a second (what a rate needs) rather than at every tick.
+ */
+export type CallsCache = Map<number, { readAt: Date; calls?: PreloadCalls }>;
+export const CALLS_MAX_AGE_MS = 1000;
+
+async function callsOf(
+  conn: TelemetryConnection,
+  cache: CallsCache | undefined,
+  now: Date,
+): Promise<{ calls?: PreloadCalls; callsReadAt?: Date }> {
+  const kept = cache?.get(conn.hello.pid);
+  if (kept && now.getTime() - kept.readAt.getTime() < CALLS_MAX_AGE_MS)
+    return kept.calls ? { calls: kept.calls, callsReadAt: kept.readAt } : {};
+  const read = await readCalls(conn);
+  cache?.set(conn.hello.pid, { readAt: now, ...read });
+  return read;
 }
 
 /** /gzmem/calls, every page; nothing from a preload that does not count calls. */

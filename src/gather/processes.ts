@@ -7,7 +7,7 @@ import { readHugepages } from '../collect/hugepages.js';
 import { readHugetlbfsFiles, readHugetlbfsMounts, readHugetlbfsUsers } from '../collect/hugetlbfs.js';
 import { isPid, processExists, readProcess, type AffinityCache, type MappingsCache } from '../collect/process.js';
 import { findTelemetrySockets, sampleTelemetry, socketAt, type TelemetryReadings, type TelemetrySocketPath } from '../collect/telemetry.js';
-import { readPreload, type PreloadReading, type RingsCache } from '../collect/preload.js';
+import { readPreload, type CallsCache, type PreloadReading, type RingsCache } from '../collect/preload.js';
 import { readAttach, type AttachReading } from '../collect/attach.js';
 import { openTelemetry, type TelemetryConnection } from '../collect/telemetry-socket.js';
 import type { LstackConfReading } from '../collect/lstack-conf.js';
@@ -44,6 +44,7 @@ export interface SampleCache {
   telemetry: Map<number, TelemetryReadings>;
   mappings: MappingsCache;
   rings: RingsCache;
+  calls: CallsCache;
   affinity: AffinityCache;
   /** lstack.conf by pid: gazelle reads it once, at start. */
   lstackConf: Map<number, LstackConfReading>;
@@ -55,6 +56,7 @@ export function newSampleCache(): SampleCache {
     telemetry: new Map(),
     mappings: new Map(),
     rings: new Map(),
+    calls: new Map(),
     affinity: new Map(),
     lstackConf: new Map(),
   };
@@ -67,7 +69,7 @@ export function pruneSampleCache(cache: SampleCache, alive: ReadonlySet<number>)
     conn.close();
     cache.connections.delete(path);
   }
-  for (const byPid of [cache.telemetry, cache.mappings, cache.rings, cache.affinity, cache.lstackConf]) {
+  for (const byPid of [cache.telemetry, cache.mappings, cache.rings, cache.calls, cache.affinity, cache.lstackConf]) {
     for (const pid of byPid.keys()) if (!alive.has(pid)) byPid.delete(pid);
   }
 }
@@ -105,7 +107,7 @@ async function readDpdk(
 ): Promise<{ telemetry: TelemetryReadings; preload: PreloadReading | undefined }> {
   const now = host.now();
   const cache = options.cache;
-  const preload = await readPreload(conn, cache?.rings, now);
+  const preload = await readPreload(conn, cache?.rings, now, cache?.calls);
   // The preload counts every pool exactly: telemetry's own counts need not be asked again.
   const telemetry = await sampleTelemetry(conn, cache?.telemetry.get(conn.hello.pid), now, preload === undefined, preload);
   cache?.telemetry.set(conn.hello.pid, telemetry);

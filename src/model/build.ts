@@ -433,6 +433,9 @@ export function buildProcess(input: ProcessInput): DpdkProcess {
       ...(preload?.ringsCarriedOver
         ? [{ part: 'ring list (preload registry): no ring created or freed since', readAt: preload.ringsReadAt.toISOString() }]
         : []),
+      ...(preload?.callsReadAt
+        ? [{ part: 'POSIX call counts (preload): a sampler reads them once a second', readAt: preload.callsReadAt.toISOString() }]
+        : []),
       ...(t?.carriedOver
         ? [
             {
