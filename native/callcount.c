@@ -9,7 +9,9 @@
  * times (3 by default) over loopback TCP, some failing on purpose (a closed fd), in a new thread,
  * then prints what it did: {"tid":N,"calls":{"read":[calls,errors],...},"errno_kept":true,...}.
  * When an interposer that counts too (gzfake) sits in LD_PRELOAD, its counts for the thread are
- * printed as "behind". "quit" ends it.
+ * printed as "behind". "echo <n>" runs a TCP echo over loopback instead: a client thread writes n
+ * messages and reads each back, a server thread reads and writes each back; it prints both
+ * threads' tids and calls. "quit" ends it.
  */
 
 #define _GNU_SOURCE
@@ -194,11 +196,91 @@ cc_thread(void *arg)
 	return NULL;
 }
 
+/* ---- TCP echo over loopback: two threads, known calls each ---- */
+
+#define CC_ECHO_LEN 64
+
+struct cc_echo {
+	unsigned int n;
+	int listener;
+	struct sockaddr_in addr;
+	struct cc_run server;
+	struct cc_run client;
+};
+
+/* Reads exactly len bytes; every read call counted. */
+static int
+cc_read_all(struct cc_run *run, int fd, char *buf, size_t len)
+{
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < len) {
+		CC(run, read, r = read(fd, buf + got, len - got));
+		if (r <= 0)
+			return -1;
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+static void *
+cc_echo_server(void *arg)
+{
+	struct cc_echo *e = arg;
+	struct cc_run *run = &e->server;
+	char buf[CC_ECHO_LEN];
+	unsigned int i;
+	int a;
+
+	run->tid = (pid_t)syscall(SYS_gettid);
+	run->errno_kept = true;
+	CC(run, accept, a = accept(e->listener, NULL, NULL));
+	if (a < 0) {
+		cc_fail(run, "accept");
+		return NULL;
+	}
+	for (i = 0; i < e->n; i++) {
+		if (cc_read_all(run, a, buf, sizeof(buf)) < 0) {
+			cc_fail(run, "server read");
+			break;
+		}
+		CC(run, write, write(a, buf, sizeof(buf)));
+	}
+	CC(run, close, close(a));
+	return NULL;
+}
+
+static void *
+cc_echo_client(void *arg)
+{
+	struct cc_echo *e = arg;
+	struct cc_run *run = &e->client;
+	char buf[CC_ECHO_LEN];
+	unsigned int i;
+	int c;
+
+	run->tid = (pid_t)syscall(SYS_gettid);
+	run->errno_kept = true;
+	memset(buf, 'x', sizeof(buf));
+	CC(run, socket, c = socket(AF_INET, SOCK_STREAM, 0));
+	CC(run, connect, connect(c, (struct sockaddr *)&e->addr, sizeof(e->addr)));
+	for (i = 0; i < e->n; i++) {
+		CC(run, write, write(c, buf, sizeof(buf)));
+		if (cc_read_all(run, c, buf, sizeof(buf)) < 0) {
+			cc_fail(run, "client read");
+			break;
+		}
+	}
+	CC(run, close, close(c));
+	return NULL;
+}
+
 /* The counts of an interposer behind libgzmem (native/gzfake.c), for one thread, if it is loaded. */
 typedef int (*cc_behind_t)(pid_t tid, const char *call, uint64_t *calls);
 
 static void
-cc_report(const struct cc_run *run)
+cc_report_one(const struct cc_run *run, const char *end)
 {
 	cc_behind_t behind = (cc_behind_t)dlsym(RTLD_DEFAULT, "gzfake_thread_calls");
 	unsigned int i;
@@ -219,8 +301,50 @@ cc_report(const struct cc_run *run)
 		}
 		printf("}");
 	}
-	printf("}\n");
+	printf("}%s", end);
+}
+
+static void
+cc_report(const struct cc_run *run)
+{
+	cc_report_one(run, "\n");
 	fflush(stdout);
+}
+
+static int
+cc_echo(unsigned int n)
+{
+	struct cc_echo *e = calloc(1, sizeof(*e));
+	socklen_t len = sizeof(e->addr);
+	pthread_t ts, tc;
+	int one = 1;
+
+	if (e == NULL)
+		return -1;
+	e->n = n;
+	e->addr.sin_family = AF_INET;
+	e->addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	/* the listener is made by the main thread: not part of either echo thread's counts */
+	e->listener = socket(AF_INET, SOCK_STREAM, 0);
+	if (e->listener < 0 || setsockopt(e->listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(e->listener, (struct sockaddr *)&e->addr, sizeof(e->addr)) < 0 || listen(e->listener, 1) < 0 ||
+	    getsockname(e->listener, (struct sockaddr *)&e->addr, &len) < 0) {
+		free(e);
+		return -1;
+	}
+	if (pthread_create(&ts, NULL, cc_echo_server, e) != 0 || pthread_create(&tc, NULL, cc_echo_client, e) != 0) {
+		free(e);
+		return -1;
+	}
+	pthread_join(tc, NULL);
+	pthread_join(ts, NULL);
+	close(e->listener);
+	printf("{\"echo\":[");
+	cc_report_one(&e->server, ",");
+	cc_report_one(&e->client, "]}\n");
+	fflush(stdout);
+	free(e);
+	return 0;
 }
 
 int
@@ -245,6 +369,13 @@ main(int argc, char **argv)
 	while (fgets(line, sizeof(line), stdin) != NULL) {
 		if (strncmp(line, "quit", 4) == 0)
 			break;
+		if (strncmp(line, "echo ", 5) == 0) {
+			if (cc_echo((unsigned int)strtoul(line + 5, NULL, 10)) < 0) {
+				fprintf(stderr, "callcount: cannot run the echo\n");
+				break;
+			}
+			continue;
+		}
 		if (strncmp(line, "run", 3) != 0)
 			continue;
 		memset(run.calls, 0, sizeof(run.calls));

@@ -71,6 +71,22 @@ test(
   },
 );
 
+test("a TCP echo over loopback: both threads' reads, writes and the rest counted exactly", { skip, timeout: 60_000 }, async () => {
+  const { p } = await callcount(PRELOAD);
+  p.send!('echo 5000');
+  const { echo } = JSON.parse(await p.nextLine!()) as { echo: Run[] };
+  for (const side of echo) {
+    assert.equal(side.error, '');
+    assert.deepEqual(await countsOf(p.prefix, side.tid), made(side));
+  }
+  // Each message crosses once each way: 5,000 writes a side, and reads that took them whole or in parts.
+  assert.deepEqual(
+    echo.map((s) => s.calls.write![0]),
+    [5000, 5000],
+  );
+  await stop(p);
+});
+
 test('GZMEM_CALLS=off: calls still work, nothing is counted, and gzmem says why', { skip, timeout: 60_000 }, async () => {
   const { p } = await callcount(PRELOAD, { GZMEM_CALLS: 'off' });
   const proc = await showProcess(p.prefix);
