@@ -138,6 +138,7 @@ export function adviseStacks(
     'nic_rxqueue_size and nic_txqueue_size are kept: descriptors trade memory for tolerance to bursts, which memory alone cannot judge.',
   );
   const prediction = predict(advised, options);
+  notes.push(...perUnitCosts(prediction, advised));
   const socketMem = prediction.socketMemMiB.join(',');
   const current = s.socketMemMiB?.join(',') ?? null;
   if (current !== socketMem)
@@ -161,6 +162,33 @@ export function adviseStacks(
     savedShare: savedBytes === null || !o.reservedBytes ? null : savedBytes / o.reservedBytes,
     notes,
   };
+}
+
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
+
+/** What each application thread and each connection costs, and the setting that bounds it. */
+function perUnitCosts(p: Prediction, s: StackSettings): string[] {
+  const notes: string[] = [];
+  const rpc = p.shared.filter((x) => x.name.startsWith('rpc_pool'));
+  if (rpc.length > 0) {
+    const one = rpc[0]!.bytes;
+    notes.push(
+      `Each application thread that calls into the stack gets an rpc pool of ${kib(one)} (rpc_msg_max ${s.rpcMsgMax}), ` +
+        `kept after its clients leave: ${rpc.length} now, ${mib(one * 200)} for 200 such threads. ` +
+        'Bound it with rpc_msg_max and the number of application threads that use sockets ' +
+        '(for MariaDB: a thread pool, thread_handling=pool-of-threads with thread_pool_size, not a thread per connection).',
+    );
+  }
+  const rings = p.stacks.flatMap((st) => st.parts.filter((x) => x.name === 'connection rings'));
+  if (rings.length > 0 && p.connections > 0) {
+    const total = rings.reduce((a, x) => a + x.bytes, 0);
+    notes.push(
+      `Each connection costs ${kib(total / p.connections)} of rings (recv_ring_size, send_ring_size and lwIP's mailbox): ` +
+        `${mib(total)} at the ${p.connections} connections tcp_conn_count admits.`,
+    );
+  }
+  return notes;
 }
 
 /** Advice for a plain DPDK process: each pool sized to its peak with headroom. */

@@ -122,6 +122,26 @@ test('advice: the smallest mbuf_count_per_conn whose pool holds the peak with he
   assert.deepEqual(a.socketMemMiB, a.prediction!.socketMemMiB);
 });
 
+test('advice on the captured gazelle with 100 connections: the settings, the saving and the per-thread and per-connection costs', () => {
+  const o: Observation = { ...observe(3231), connectionsPeak: 100 };
+  const a = adviseStacks(settings, o, 1.3, { ...options, appThreads: 9 }, isMbufPool);
+  assert.deepEqual(
+    a.changes.map((c) => [c.key, c.to]),
+    [
+      ['tcp_conn_count', 130],
+      ['mbuf_count_per_conn', 1],
+      ['--socket-mem', String(a.prediction!.socketMemMiB[0])],
+    ],
+  );
+  // 1 GiB held, the advised settings need what the predictor says, in whole 2 MiB pages.
+  assert.equal(a.savedBytes, (1 << 30) - a.prediction!.nrHugepages * 2 ** 21);
+  assert.ok(
+    a.notes.some((n) => /rpc pool of 833\.9 KiB .* 9 now, 162\.9 MiB for 200/.test(n)),
+    a.notes.join('\n'),
+  );
+  assert.ok(a.notes.some((n) => /Each connection costs 34\.8 KiB of rings/.test(n)));
+});
+
 test('advice: a pool that ran dry only grows, and unknown occupancy keeps the setting', () => {
   const dry = adviseStacks(settings, observe(266_264, 12), 1.3, options, isMbufPool);
   assert.ok(Number(dry.changes.find((c) => c.key === 'mbuf_count_per_conn')!.to) > settings.mbufCountPerConn);
