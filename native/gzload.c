@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <time.h>
@@ -254,7 +255,7 @@ gz_usage(FILE *f)
 		"  --pattern P              idle|steady|burst|slow|leak|spike (default steady)\n"
 		"  --hold K                 mbufs held per connection (default 4)\n"
 		"  --ring-size N            per-connection ring size, power of two (default 128)\n"
-		"stdin commands: pattern <name> [hold] | pause | resume | truth | churn <n> | unchurn | quit\n");
+		"stdin commands: pattern <name> [hold] | pause | resume | truth | churn <n> | unchurn | calls <n> | quit\n");
 }
 
 /* Sleeps without spinning (rte_delay_us_sleep is still experimental in DPDK 21.11). */
@@ -1160,6 +1161,56 @@ gz_churn(uint32_t n)
 	return i == n ? 0 : -ENOMEM;
 }
 
+/*
+ * "calls <n>": a thread of its own makes a known number of socket calls while the stacks run, so a
+ * test can check the preload's counts inside a busy DPDK process: one socket, n getsockopt on it,
+ * its close, and n close(-1) that fail.
+ */
+struct gz_calls {
+	uint32_t n;
+	pid_t tid;
+	int failed;
+};
+
+static void *
+gz_calls_thread(void *arg)
+{
+	struct gz_calls *c = arg;
+	socklen_t len;
+	uint32_t i;
+	int fd, v;
+
+	c->tid = (pid_t)syscall(SYS_gettid);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0) {
+		c->failed = 1;
+		return NULL;
+	}
+	for (i = 0; i < c->n; i++) {
+		len = sizeof(v);
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &len) < 0)
+			c->failed = 1;
+	}
+	close(fd);
+	for (i = 0; i < c->n; i++)
+		if (close(-1) == 0)
+			c->failed = 1;
+	return NULL;
+}
+
+static int
+gz_calls(uint32_t n)
+{
+	struct gz_calls c = { .n = n, .tid = 0, .failed = 0 };
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, gz_calls_thread, &c) != 0 || pthread_join(t, NULL) != 0 || c.failed)
+		return -1;
+	fprintf(stdout, "{\"ok\":true,\"tid\":%d,\"calls\":{\"socket\":[1,0],\"getsockopt\":[%" PRIu32
+		",0],\"close\":[%" PRIu32 ",%" PRIu32 "]}}\n", (int)c.tid, n, n + 1, n);
+	return 0;
+}
+
 /* Handles one command line; returns 1 on quit. */
 static int
 gz_command(char *line)
@@ -1231,6 +1282,11 @@ gz_command(char *line)
 			return 0;
 		}
 		fprintf(stdout, "{\"ok\":true,\"churn\":%" PRIu32 "}\n", g_churn_n);
+	} else if (strcmp(argv[0], "calls") == 0 && argc == 2) {
+		if (gz_parse_u32(argv[1], 1, 10000000, &hold) < 0 || gz_calls(hold) < 0) {
+			gz_reply_error("calls: give 1..10000000 calls; the calls thread could not run");
+			return 0;
+		}
 	} else if (strcmp(argv[0], "unchurn") == 0 && argc == 1) {
 		gz_unchurn();
 		fputs("{\"ok\":true,\"churn\":0}\n", stdout);

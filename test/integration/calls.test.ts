@@ -87,6 +87,16 @@ test("a TCP echo over loopback: both threads' reads, writes and the rest counted
   await stop(p);
 });
 
+test("inside gzload while its stacks run: a thread's calls counted exactly", { skip, timeout: 60_000 }, async () => {
+  const g = await startGzload({ app: ['--stacks', '1', '--pattern', 'steady'], env: { LD_PRELOAD: PRELOAD } });
+  running.push(g);
+  g.send!('calls 20000');
+  const reply = JSON.parse(await g.nextLine!()) as { ok: boolean; tid: number; calls: Record<string, [number, number]> };
+  assert.ok(reply.ok);
+  assert.deepEqual(await countsOf(g.prefix, reply.tid), reply.calls);
+  await stop(g);
+});
+
 test('GZMEM_CALLS=off: calls still work, nothing is counted, and gzmem says why', { skip, timeout: 60_000 }, async () => {
   const { p } = await callcount(PRELOAD, { GZMEM_CALLS: 'off' });
   const proc = await showProcess(p.prefix);
