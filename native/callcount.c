@@ -41,13 +41,9 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 
-#define CC_NAMES(X) \
-	X(socket) X(bind) X(listen) X(accept) X(accept4) X(connect) \
-	X(read) X(write) X(readv) X(writev) X(recv) X(recvfrom) X(recvmsg) \
-	X(send) X(sendto) X(sendmsg) X(close) X(shutdown) X(fcntl) X(ioctl) \
-	X(getsockopt) X(setsockopt) X(getsockname) X(getpeername) \
-	X(poll) X(ppoll) X(select) X(epoll_create) X(epoll_create1) \
-	X(epoll_ctl) X(epoll_wait) X(epoll_pwait) X(sendfile)
+#include "calls-list.h"
+
+#define CC_NAMES(X) GZMEM_CALLS(X)
 
 #define CC_ENUM(n) CC_##n,
 enum cc_call { CC_NAMES(CC_ENUM) CC_NB };

@@ -41,6 +41,7 @@
 #include <rte_version.h>
 
 #include "calls.h"
+#include "calls-list.h"
 
 #if RTE_VERSION >= RTE_VERSION_NUM(23, 3, 0, 0)
 #define gzc_array_u64 rte_tel_data_add_array_uint
@@ -50,14 +51,7 @@
 #define gzc_dict_u64 rte_tel_data_add_dict_u64
 #endif
 
-/* X(name): every call counted, in the order of the reply's names */
-#define GZC_CALLS(X) \
-	X(socket) X(bind) X(listen) X(accept) X(accept4) X(connect) \
-	X(read) X(write) X(readv) X(writev) X(recv) X(recvfrom) X(recvmsg) \
-	X(send) X(sendto) X(sendmsg) X(close) X(shutdown) X(fcntl) X(ioctl) \
-	X(getsockopt) X(setsockopt) X(getsockname) X(getpeername) \
-	X(poll) X(ppoll) X(select) X(epoll_create) X(epoll_create1) \
-	X(epoll_ctl) X(epoll_wait) X(epoll_pwait) X(sendfile)
+#define GZC_CALLS(X) GZMEM_CALLS(X)
 
 #define GZC_ENUM(n) GZC_##n,
 enum gzc_call { GZC_CALLS(GZC_ENUM) GZC_NB };

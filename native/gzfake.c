@@ -24,13 +24,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#define GF_NAMES(X) \
-	X(socket) X(bind) X(listen) X(accept) X(accept4) X(connect) \
-	X(read) X(write) X(readv) X(writev) X(recv) X(recvfrom) X(recvmsg) \
-	X(send) X(sendto) X(sendmsg) X(close) X(shutdown) X(fcntl) X(ioctl) \
-	X(getsockopt) X(setsockopt) X(getsockname) X(getpeername) \
-	X(poll) X(ppoll) X(select) X(epoll_create) X(epoll_create1) \
-	X(epoll_ctl) X(epoll_wait) X(epoll_pwait) X(sendfile)
+#include "calls-list.h"
+
+#define GF_NAMES(X) GZMEM_CALLS(X)
 
 #define GF_ENUM(n) GF_##n,
 enum gf_call { GF_NAMES(GF_ENUM) GF_NB };
