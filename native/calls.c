@@ -34,6 +34,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_common.h>
@@ -75,8 +76,18 @@ struct gzc_slot {
 } __attribute__((aligned(64)));
 
 static struct gzc_slot g_slots[GZC_THREADS + 1];
+
+/*
+ * GZMEM_CALLS_LATENCY=on: each call's time in log2 buckets per thread: bucket 0 under 128 ns,
+ * bucket b under 2^(b+7) ns, the last one 4.2 ms and more. Kept apart from the slots, so pages of
+ * it are touched only when it is on.
+ */
+#define GZC_BUCKETS 17u
+static uint64_t g_hist[GZC_THREADS + 1][GZC_NB][GZC_BUCKETS];
 static uint32_t g_claimed;	/* atomic: slots handed out, may pass GZC_THREADS */
-static bool g_off;		/* GZMEM_CALLS=off, read once by the constructor */
+/* GZMEM_CALLS=off and GZMEM_CALLS_LATENCY=on, read once by the constructor */
+enum gzc_mode { GZC_COUNT, GZC_OFF, GZC_TIMED };
+static enum gzc_mode g_mode;
 static __thread struct gzc_slot *t_slot __attribute__((tls_model("initial-exec")));
 
 static void *g_next[GZC_NB];
@@ -167,138 +178,137 @@ gzc_failed(enum gzc_call c)
 	gzc_bump(&s->errors[c], s == &g_slots[GZC_THREADS]);
 }
 
+static inline uint64_t
+gzc_now(void)
+{
+	struct timespec ts;
+
+	/* the vDSO's clock: no system call, and it cannot fail for CLOCK_MONOTONIC */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* One call's time into this thread's histogram. */
+static void
+gzc_took(enum gzc_call c, uint64_t ns)
+{
+	struct gzc_slot *s = t_slot;
+	uint32_t b = ns < 128 ? 0 : (uint32_t)(63 - __builtin_clzll(ns)) - 6;
+	uint64_t *h = &g_hist[s - g_slots][c][RTE_MIN(b, GZC_BUCKETS - 1)];
+
+	gzc_bump(h, s == &g_slots[GZC_THREADS]);
+}
+
 /*
- * A wrapper's body: counting off, a tail call; else count, call, count a failure. No definition
- * behind the preload (not even libc's) fails with ENOSYS, counted.
+ * A wrapper and its timed twin. Counting off: a tail call. Counting: count, call, count a
+ * failure; with GZMEM_CALLS_LATENCY=on the twin (out of line, so the usual path keeps no state
+ * across the call) also times it. No definition behind the preload (not even libc's) fails with
+ * ENOSYS, counted.
  */
-#define GZC_FORWARD(fail, call, type, ...) do { \
-		__typeof__(type) fn_ = (__typeof__(type))gzc_next(GZC_##call); \
-		__typeof__(fn_(__VA_ARGS__)) r_; \
-		if (__builtin_expect(g_off, 0) && fn_ != NULL) \
-			return fn_(__VA_ARGS__); \
-		gzc_enter(GZC_##call); \
-		if (fn_ == NULL) { \
-			errno = ENOSYS; \
-			r_ = fail; \
-		} else { \
-			r_ = fn_(__VA_ARGS__); \
-		} \
-		if (r_ == fail) \
-			gzc_failed(GZC_##call); \
+#define GZC_DEFINE(ret, name, params, args) \
+	static __attribute__((noinline, cold)) ret \
+	gzc_timed_##name params \
+	{ \
+		ret (*fn_) params = (ret (*) params)gzc_next(GZC_##name); \
+		uint64_t t0_ = gzc_now(); \
+		ret r_ = fn_ args; \
+		gzc_took(GZC_##name, gzc_now() - t0_); \
+		if (r_ == -1) \
+			gzc_failed(GZC_##name); \
 		return r_; \
-	} while (0)
+	} \
+	ret \
+	name params \
+	{ \
+		ret (*fn_) params = (ret (*) params)gzc_next(GZC_##name); \
+		ret r_; \
+		if (__builtin_expect(fn_ == NULL, 0)) { \
+			gzc_enter(GZC_##name); \
+			gzc_failed(GZC_##name); \
+			errno = ENOSYS; \
+			return -1; \
+		} \
+		if (__builtin_expect(g_mode != GZC_COUNT, 0)) { \
+			if (g_mode == GZC_OFF) \
+				return fn_ args; \
+			gzc_enter(GZC_##name); \
+			return gzc_timed_##name args; \
+		} \
+		gzc_enter(GZC_##name); \
+		r_ = fn_ args; \
+		if (r_ == -1) \
+			gzc_failed(GZC_##name); \
+		return r_; \
+	}
 
-int
-socket(int domain, int type, int protocol)
+GZC_DEFINE(int, socket, (int domain, int type, int protocol), (domain, type, protocol))
+
+GZC_DEFINE(int, bind, (int fd, const struct sockaddr *addr, socklen_t len), (fd, addr, len))
+
+GZC_DEFINE(int, listen, (int fd, int backlog), (fd, backlog))
+
+GZC_DEFINE(int, accept, (int fd, struct sockaddr *addr, socklen_t *len), (fd, addr, len))
+
+GZC_DEFINE(int, accept4, (int fd, struct sockaddr *addr, socklen_t *len, int flags), (fd, addr, len, flags))
+
+GZC_DEFINE(int, connect, (int fd, const struct sockaddr *addr, socklen_t len), (fd, addr, len))
+
+GZC_DEFINE(ssize_t, read, (int fd, void *buf, size_t n), (fd, buf, n))
+
+GZC_DEFINE(ssize_t, write, (int fd, const void *buf, size_t n), (fd, buf, n))
+
+GZC_DEFINE(ssize_t, readv, (int fd, const struct iovec *iov, int cnt), (fd, iov, cnt))
+
+GZC_DEFINE(ssize_t, writev, (int fd, const struct iovec *iov, int cnt), (fd, iov, cnt))
+
+GZC_DEFINE(ssize_t, recv, (int fd, void *buf, size_t n, int flags), (fd, buf, n, flags))
+
+GZC_DEFINE(ssize_t, recvfrom, (int fd, void *buf, size_t n, int flags, struct sockaddr *addr, socklen_t *len), (fd, buf, n, flags, addr, len))
+
+GZC_DEFINE(ssize_t, recvmsg, (int fd, struct msghdr *msg, int flags), (fd, msg, flags))
+
+GZC_DEFINE(ssize_t, send, (int fd, const void *buf, size_t n, int flags), (fd, buf, n, flags))
+
+GZC_DEFINE(ssize_t, sendto, (int fd, const void *buf, size_t n, int flags, const struct sockaddr *addr, socklen_t len), (fd, buf, n, flags, addr, len))
+
+GZC_DEFINE(ssize_t, sendmsg, (int fd, const struct msghdr *msg, int flags), (fd, msg, flags))
+
+GZC_DEFINE(int, close, (int fd), (fd))
+
+GZC_DEFINE(int, shutdown, (int fd, int how), (fd, how))
+
+/*
+ * fcntl and ioctl take one optional argument, int or pointer, passed on as a pointer as libc does;
+ * programs built with _FILE_OFFSET_BITS=64 (MariaDB is) call fcntl64 and sendfile64, counted under
+ * the plain names and forwarded to the next definition of the 64 name.
+ */
+static void *g_next_fcntl64;
+static void *g_next_sendfile64;
+
+static int
+gzc_fcntl_like(enum gzc_call c, int (*fn)(int, int, void *), int fd, int cmd, void *arg)
 {
-	GZC_FORWARD(-1, socket, int (*)(int, int, int), domain, type, protocol);
+	uint64_t t0 = 0;
+	int r;
+
+	if (fn != NULL && g_mode == GZC_OFF)
+		return fn(fd, cmd, arg);
+	gzc_enter(c);
+	if (fn == NULL) {
+		gzc_failed(c);
+		errno = ENOSYS;
+		return -1;
+	}
+	if (g_mode == GZC_TIMED)
+		t0 = gzc_now();
+	r = fn(fd, cmd, arg);
+	if (g_mode == GZC_TIMED)
+		gzc_took(c, gzc_now() - t0);
+	if (r == -1)
+		gzc_failed(c);
+	return r;
 }
 
-int
-bind(int fd, const struct sockaddr *addr, socklen_t len)
-{
-	GZC_FORWARD(-1, bind, int (*)(int, const struct sockaddr *, socklen_t), fd, addr, len);
-}
-
-int
-listen(int fd, int backlog)
-{
-	GZC_FORWARD(-1, listen, int (*)(int, int), fd, backlog);
-}
-
-int
-accept(int fd, struct sockaddr *addr, socklen_t *len)
-{
-	GZC_FORWARD(-1, accept, int (*)(int, struct sockaddr *, socklen_t *), fd, addr, len);
-}
-
-int
-accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
-{
-	GZC_FORWARD(-1, accept4, int (*)(int, struct sockaddr *, socklen_t *, int), fd, addr, len, flags);
-}
-
-int
-connect(int fd, const struct sockaddr *addr, socklen_t len)
-{
-	GZC_FORWARD(-1, connect, int (*)(int, const struct sockaddr *, socklen_t), fd, addr, len);
-}
-
-ssize_t
-read(int fd, void *buf, size_t n)
-{
-	GZC_FORWARD(-1, read, ssize_t (*)(int, void *, size_t), fd, buf, n);
-}
-
-ssize_t
-write(int fd, const void *buf, size_t n)
-{
-	GZC_FORWARD(-1, write, ssize_t (*)(int, const void *, size_t), fd, buf, n);
-}
-
-ssize_t
-readv(int fd, const struct iovec *iov, int cnt)
-{
-	GZC_FORWARD(-1, readv, ssize_t (*)(int, const struct iovec *, int), fd, iov, cnt);
-}
-
-ssize_t
-writev(int fd, const struct iovec *iov, int cnt)
-{
-	GZC_FORWARD(-1, writev, ssize_t (*)(int, const struct iovec *, int), fd, iov, cnt);
-}
-
-ssize_t
-recv(int fd, void *buf, size_t n, int flags)
-{
-	GZC_FORWARD(-1, recv, ssize_t (*)(int, void *, size_t, int), fd, buf, n, flags);
-}
-
-ssize_t
-recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *addr, socklen_t *len)
-{
-	GZC_FORWARD(-1, recvfrom, ssize_t (*)(int, void *, size_t, int, struct sockaddr *, socklen_t *),
-		    fd, buf, n, flags, addr, len);
-}
-
-ssize_t
-recvmsg(int fd, struct msghdr *msg, int flags)
-{
-	GZC_FORWARD(-1, recvmsg, ssize_t (*)(int, struct msghdr *, int), fd, msg, flags);
-}
-
-ssize_t
-send(int fd, const void *buf, size_t n, int flags)
-{
-	GZC_FORWARD(-1, send, ssize_t (*)(int, const void *, size_t, int), fd, buf, n, flags);
-}
-
-ssize_t
-sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *addr, socklen_t len)
-{
-	GZC_FORWARD(-1, sendto, ssize_t (*)(int, const void *, size_t, int, const struct sockaddr *, socklen_t),
-		    fd, buf, n, flags, addr, len);
-}
-
-ssize_t
-sendmsg(int fd, const struct msghdr *msg, int flags)
-{
-	GZC_FORWARD(-1, sendmsg, ssize_t (*)(int, const struct msghdr *, int), fd, msg, flags);
-}
-
-int
-close(int fd)
-{
-	GZC_FORWARD(-1, close, int (*)(int), fd);
-}
-
-int
-shutdown(int fd, int how)
-{
-	GZC_FORWARD(-1, shutdown, int (*)(int, int), fd, how);
-}
-
-/* fcntl and ioctl take one optional argument: int or pointer, passed on as a pointer, as libc does. */
 int
 fcntl(int fd, int cmd, ...)
 {
@@ -308,149 +318,98 @@ fcntl(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	GZC_FORWARD(-1, fcntl, int (*)(int, int, void *), fd, cmd, arg);
+	return gzc_fcntl_like(GZC_fcntl, (int (*)(int, int, void *))gzc_next(GZC_fcntl), fd, cmd, arg);
+}
+
+int
+fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	return gzc_fcntl_like(GZC_fcntl, (int (*)(int, int, void *))gzc_resolve(&g_next_fcntl64, "fcntl64"), fd, cmd, arg);
 }
 
 int
 ioctl(int fd, unsigned long req, ...)
 {
-	va_list ap;
-	void *arg;
-
-	va_start(ap, req);
-	arg = va_arg(ap, void *);
-	va_end(ap);
-	GZC_FORWARD(-1, ioctl, int (*)(int, unsigned long, void *), fd, req, arg);
-}
-
-int
-getsockopt(int fd, int level, int name, void *val, socklen_t *len)
-{
-	GZC_FORWARD(-1, getsockopt, int (*)(int, int, int, void *, socklen_t *), fd, level, name, val, len);
-}
-
-int
-setsockopt(int fd, int level, int name, const void *val, socklen_t len)
-{
-	GZC_FORWARD(-1, setsockopt, int (*)(int, int, int, const void *, socklen_t), fd, level, name, val, len);
-}
-
-int
-getsockname(int fd, struct sockaddr *addr, socklen_t *len)
-{
-	GZC_FORWARD(-1, getsockname, int (*)(int, struct sockaddr *, socklen_t *), fd, addr, len);
-}
-
-int
-getpeername(int fd, struct sockaddr *addr, socklen_t *len)
-{
-	GZC_FORWARD(-1, getpeername, int (*)(int, struct sockaddr *, socklen_t *), fd, addr, len);
-}
-
-int
-poll(struct pollfd *fds, nfds_t n, int timeout)
-{
-	GZC_FORWARD(-1, poll, int (*)(struct pollfd *, nfds_t, int), fds, n, timeout);
-}
-
-int
-ppoll(struct pollfd *fds, nfds_t n, const struct timespec *timeout, const sigset_t *mask)
-{
-	GZC_FORWARD(-1, ppoll, int (*)(struct pollfd *, nfds_t, const struct timespec *, const sigset_t *),
-		    fds, n, timeout, mask);
-}
-
-int
-select(int n, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *timeout)
-{
-	GZC_FORWARD(-1, select, int (*)(int, fd_set *, fd_set *, fd_set *, struct timeval *), n, rd, wr, ex, timeout);
-}
-
-int
-epoll_create(int size)
-{
-	GZC_FORWARD(-1, epoll_create, int (*)(int), size);
-}
-
-int
-epoll_create1(int flags)
-{
-	GZC_FORWARD(-1, epoll_create1, int (*)(int), flags);
-}
-
-int
-epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
-{
-	GZC_FORWARD(-1, epoll_ctl, int (*)(int, int, int, struct epoll_event *), epfd, op, fd, ev);
-}
-
-int
-epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout)
-{
-	GZC_FORWARD(-1, epoll_wait, int (*)(int, struct epoll_event *, int, int), epfd, evs, max, timeout);
-}
-
-int
-epoll_pwait(int epfd, struct epoll_event *evs, int max, int timeout, const sigset_t *mask)
-{
-	GZC_FORWARD(-1, epoll_pwait, int (*)(int, struct epoll_event *, int, int, const sigset_t *),
-		    epfd, evs, max, timeout, mask);
-}
-
-ssize_t
-sendfile(int out, int in, off_t *off, size_t n)
-{
-	GZC_FORWARD(-1, sendfile, ssize_t (*)(int, int, off_t *, size_t), out, in, off, n);
-}
-
-/*
- * Programs built with _FILE_OFFSET_BITS=64 (MariaDB is) call fcntl64 and sendfile64: the same
- * calls, counted under their plain names, forwarded to the next definition of the 64 name.
- */
-static void *g_next_fcntl64;
-static void *g_next_sendfile64;
-
-int
-fcntl64(int fd, int cmd, ...)
-{
-	int (*fn)(int, int, void *) = (int (*)(int, int, void *))gzc_resolve(&g_next_fcntl64, "fcntl64");
+	int (*fn)(int, unsigned long, void *) = (int (*)(int, unsigned long, void *))gzc_next(GZC_ioctl);
+	uint64_t t0 = 0;
 	va_list ap;
 	void *arg;
 	int r;
 
-	va_start(ap, cmd);
+	va_start(ap, req);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	if (g_off && fn != NULL)
-		return fn(fd, cmd, arg);
-	gzc_enter(GZC_fcntl);
+	if (fn != NULL && g_mode == GZC_OFF)
+		return fn(fd, req, arg);
+	gzc_enter(GZC_ioctl);
 	if (fn == NULL) {
+		gzc_failed(GZC_ioctl);
 		errno = ENOSYS;
-		r = -1;
-	} else {
-		r = fn(fd, cmd, arg);
+		return -1;
 	}
+	if (g_mode == GZC_TIMED)
+		t0 = gzc_now();
+	r = fn(fd, req, arg);
+	if (g_mode == GZC_TIMED)
+		gzc_took(GZC_ioctl, gzc_now() - t0);
 	if (r == -1)
-		gzc_failed(GZC_fcntl);
+		gzc_failed(GZC_ioctl);
 	return r;
 }
+
+GZC_DEFINE(int, getsockopt, (int fd, int level, int name, void *val, socklen_t *len), (fd, level, name, val, len))
+
+GZC_DEFINE(int, setsockopt, (int fd, int level, int name, const void *val, socklen_t len), (fd, level, name, val, len))
+
+GZC_DEFINE(int, getsockname, (int fd, struct sockaddr *addr, socklen_t *len), (fd, addr, len))
+
+GZC_DEFINE(int, getpeername, (int fd, struct sockaddr *addr, socklen_t *len), (fd, addr, len))
+
+GZC_DEFINE(int, poll, (struct pollfd *fds, nfds_t n, int timeout), (fds, n, timeout))
+
+GZC_DEFINE(int, ppoll, (struct pollfd *fds, nfds_t n, const struct timespec *timeout, const sigset_t *mask), (fds, n, timeout, mask))
+
+GZC_DEFINE(int, select, (int n, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *timeout), (n, rd, wr, ex, timeout))
+
+GZC_DEFINE(int, epoll_create, (int size), (size))
+
+GZC_DEFINE(int, epoll_create1, (int flags), (flags))
+
+GZC_DEFINE(int, epoll_ctl, (int epfd, int op, int fd, struct epoll_event *ev), (epfd, op, fd, ev))
+
+GZC_DEFINE(int, epoll_wait, (int epfd, struct epoll_event *evs, int max, int timeout), (epfd, evs, max, timeout))
+
+GZC_DEFINE(int, epoll_pwait, (int epfd, struct epoll_event *evs, int max, int timeout, const sigset_t *mask), (epfd, evs, max, timeout, mask))
+
+GZC_DEFINE(ssize_t, sendfile, (int out, int in, off_t *off, size_t n), (out, in, off, n))
 
 ssize_t
 sendfile64(int out, int in, off_t *off, size_t n)
 {
 	ssize_t (*fn)(int, int, off_t *, size_t) =
 		(ssize_t (*)(int, int, off_t *, size_t))gzc_resolve(&g_next_sendfile64, "sendfile64");
+	uint64_t t0 = 0;
 	ssize_t r;
 
-	if (g_off && fn != NULL)
+	if (fn != NULL && g_mode == GZC_OFF)
 		return fn(out, in, off, n);
 	gzc_enter(GZC_sendfile);
 	if (fn == NULL) {
+		gzc_failed(GZC_sendfile);
 		errno = ENOSYS;
-		r = -1;
-	} else {
-		r = fn(out, in, off, n);
+		return -1;
 	}
+	if (g_mode == GZC_TIMED)
+		t0 = gzc_now();
+	r = fn(out, in, off, n);
+	if (g_mode == GZC_TIMED)
+		gzc_took(GZC_sendfile, gzc_now() - t0);
 	if (r == -1)
 		gzc_failed(GZC_sendfile);
 	return r;
@@ -470,18 +429,22 @@ gzc_digits(uint64_t v)
 	return n;
 }
 
+/* One row of a page: the call's name and two counts; false for a row with nothing to say. */
+typedef bool (*gzc_row_t)(uint32_t slot, uint32_t k, const char **call, uint64_t *a, uint64_t *b);
+
 /*
- * /gzmem/calls,<start>: one row per thread and call that was made, from row <start> on (rows are
- * numbered slot x calls + call, so a page resumes where the last stopped): columns tid (0: threads
- * past the slot table, together), call, calls, errors; "next" is where the next page starts, -1
+ * A page of rows numbered slot x per_slot + k from row <start> (params) on, so a page resumes
+ * where the last stopped; the overflow slot's rows come last. Columns: tid (0: threads past the
+ * slot table, together), call, then keys[2] and keys[3]; "next" is where the next page starts, -1
  * after the last; "total" the threads counted.
  */
-int
-gzm_cmd_calls(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
+static int
+gzc_page(const char *params, struct rte_tel_data *d, uint32_t per_slot, gzc_row_t row_of,
+	 const char * const keys[4])
 {
-	static const char * const keys[4] = { "tid", "call", "calls", "errors" };
 	struct rte_tel_data *arr[4];
 	uint32_t claimed, slots, start = 0, row, shown = 0, bytes = 0, i;
+	const uint32_t rows = (GZC_THREADS + 1) * per_slot;
 	char *end;
 	long v;
 
@@ -503,44 +466,80 @@ gzm_cmd_calls(const char *cmd __rte_unused, const char *params, struct rte_tel_d
 	}
 	claimed = __atomic_load_n(&g_claimed, __ATOMIC_RELAXED);
 	slots = RTE_MIN(claimed, GZC_THREADS);
-	/* the overflow slot comes last, as row numbers past the named slots */
-	for (row = start; row < (GZC_THREADS + 1) * GZC_NB; row++) {
-		uint32_t slot = row / GZC_NB, c = row % GZC_NB;
-		const struct gzc_slot *s;
-		uint64_t calls, errors;
-		uint32_t cost;
+	for (row = start; row < rows; row++) {
+		uint32_t slot = row / per_slot, cost;
+		const char *call;
+		uint64_t a, b;
 
 		if (slot < GZC_THREADS && slot >= slots) {
-			row = GZC_THREADS * GZC_NB - 1;	/* on to the overflow slot */
+			row = GZC_THREADS * per_slot - 1;	/* on to the overflow slot */
 			continue;
 		}
-		s = &g_slots[slot];
-		if (slot < GZC_THREADS && !__atomic_load_n(&s->used, __ATOMIC_ACQUIRE))
+		if (slot < GZC_THREADS && !__atomic_load_n(&g_slots[slot].used, __ATOMIC_ACQUIRE))
 			continue;
-		calls = __atomic_load_n(&s->calls[c], __ATOMIC_RELAXED);
-		if (calls == 0)
+		if (!row_of(slot, row % per_slot, &call, &a, &b))
 			continue;
-		errors = __atomic_load_n(&s->errors[c], __ATOMIC_RELAXED);
-		cost = 12 + gzc_digits((uint64_t)s->tid) + (uint32_t)strlen(gzc_names[c]) +
-			gzc_digits(calls) + gzc_digits(errors);
+		cost = 12 + gzc_digits((uint64_t)g_slots[slot].tid) + (uint32_t)strlen(call) + gzc_digits(a) + gzc_digits(b);
 		if (shown == GZC_PAGE_ROWS || bytes + cost > GZC_REPLY_BUDGET)
 			break;
 		bytes += cost;
 		shown++;
-		gzc_array_u64(arr[0], (uint64_t)(uint32_t)s->tid);
-		rte_tel_data_add_array_string(arr[1], gzc_names[c]);
-		gzc_array_u64(arr[2], calls);
-		gzc_array_u64(arr[3], errors);
+		gzc_array_u64(arr[0], (uint64_t)(uint32_t)g_slots[slot].tid);
+		rte_tel_data_add_array_string(arr[1], call);
+		gzc_array_u64(arr[2], a);
+		gzc_array_u64(arr[3], b);
 	}
 	rte_tel_data_start_dict(d);
 	gzc_dict_u64(d, "total", claimed);	/* threads counted */
-	gzc_dict_u64(d, "counting", g_off ? 0 : 1);
+	gzc_dict_u64(d, "counting", g_mode == GZC_OFF ? 0 : 1);
+	gzc_dict_u64(d, "latency", g_mode == GZC_TIMED ? 1 : 0);
 	gzc_dict_u64(d, "start", start);
-	rte_tel_data_add_dict_int(d, "next", row < (GZC_THREADS + 1) * GZC_NB ? (int)row : -1);
+	rte_tel_data_add_dict_int(d, "next", row < rows ? (int)row : -1);
 	for (i = 0; i < 4; i++)
 		if (rte_tel_data_add_dict_container(d, keys[i], arr[i], 0) != 0)
 			rte_tel_data_free(arr[i]);
 	return 0;
+}
+
+static bool
+gzc_calls_row(uint32_t slot, uint32_t c, const char **call, uint64_t *calls, uint64_t *errors)
+{
+	*calls = __atomic_load_n(&g_slots[slot].calls[c], __ATOMIC_RELAXED);
+	*errors = __atomic_load_n(&g_slots[slot].errors[c], __ATOMIC_RELAXED);
+	*call = gzc_names[c];
+	return *calls != 0;
+}
+
+/* /gzmem/calls,<start>: per thread and call made: calls, errors (failures, -1 returned). */
+int
+gzm_cmd_calls(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
+{
+	static const char * const keys[4] = { "tid", "call", "calls", "errors" };
+
+	return gzc_page(params, d, GZC_NB, gzc_calls_row, keys);
+}
+
+static bool
+gzc_latency_row(uint32_t slot, uint32_t k, const char **call, uint64_t *le_ns, uint64_t *count)
+{
+	uint32_t c = k / GZC_BUCKETS, b = k % GZC_BUCKETS;
+
+	*count = __atomic_load_n(&g_hist[slot][c][b], __ATOMIC_RELAXED);
+	*le_ns = b == GZC_BUCKETS - 1 ? 0 : (uint64_t)1 << (b + 7);
+	*call = gzc_names[c];
+	return *count != 0;
+}
+
+/*
+ * /gzmem/latency,<start>: with GZMEM_CALLS_LATENCY=on, per thread, call and time bucket: le_ns
+ * (the bucket's bound: calls that took less; 0 for the last bucket, 4.2 ms and more) and count.
+ */
+int
+gzm_cmd_latency(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
+{
+	static const char * const keys[4] = { "tid", "call", "le_ns", "count" };
+
+	return gzc_page(params, d, GZC_NB * GZC_BUCKETS, gzc_latency_row, keys);
 }
 
 /*
@@ -554,7 +553,7 @@ gzc_dump(void)
 	uint32_t i, c, slots;
 	FILE *f;
 
-	if (path == NULL || g_off)
+	if (path == NULL || g_mode == GZC_OFF)
 		return;
 	f = fopen(path, "we");
 	if (f == NULL)
@@ -579,7 +578,10 @@ gzm_calls_init(void)
 	const char *v = getenv("GZMEM_CALLS");
 	unsigned int c;
 
-	g_off = v != NULL && strcmp(v, "off") == 0;
+	if (v != NULL && strcmp(v, "off") == 0)
+		g_mode = GZC_OFF;
+	else if ((v = getenv("GZMEM_CALLS_LATENCY")) != NULL && strcmp(v, "on") == 0)
+		g_mode = GZC_TIMED;
 	for (c = 0; c < GZC_NB; c++)
 		(void)gzc_next((enum gzc_call)c);
 	(void)gzc_resolve(&g_next_fcntl64, "fcntl64");

@@ -9,7 +9,8 @@ struct rte_tel_data;
 /* Reads GZMEM_CALLS and resolves the next definition of every counted call. */
 void gzm_calls_init(void);
 
-/* The /gzmem/calls telemetry command. */
+/* The /gzmem/calls and /gzmem/latency telemetry commands. */
 int gzm_cmd_calls(const char *cmd, const char *params, struct rte_tel_data *d);
+int gzm_cmd_latency(const char *cmd, const char *params, struct rte_tel_data *d);
 
 #endif

@@ -10,6 +10,7 @@
  *                            reader's last read, and since start
  *   /gzmem/sample,<reader>   what a steady sample needs, in one message
  *   /gzmem/calls,<start>     POSIX socket calls per thread (calls.c)
+ *   /gzmem/latency,<start>   their times in log2 buckets, when asked (calls.c)
  *
  * Rings are recorded by interposing rte_ring_init (rte_ring_create reaches
  * it through librte_ring's PLT) and forgotten in rte_ring_free and rte_free.
@@ -1577,6 +1578,8 @@ static const struct {
 	  "gzmem preload: each mempool's highest in-use since this reader's last read. Parameters: reader id[,start]" },
 	{ "/gzmem/calls", gzm_cmd_calls,
 	  "gzmem preload: POSIX socket calls and their failures per thread, one page. Parameter: start row" },
+	{ "/gzmem/latency", gzm_cmd_latency,
+	  "gzmem preload: POSIX call times per thread in log2 buckets (GZMEM_CALLS_LATENCY=on), one page. Parameter: start row" },
 };
 
 static void __attribute__((constructor))

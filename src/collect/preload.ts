@@ -52,10 +52,20 @@ export interface PreloadCallCount {
   errors: number;
 }
 
+/** How many calls took less than `leNs` (null: the open last bucket, 4.2 ms and more). */
+export interface PreloadLatency {
+  tid: number;
+  call: string;
+  leNs: number | null;
+  count: number;
+}
+
 export interface PreloadCalls {
   /** False when the process runs with GZMEM_CALLS=off. */
   counting: boolean;
   rows: PreloadCallCount[];
+  /** With GZMEM_CALLS_LATENCY=on: each call's times in log2 buckets. */
+  latency?: PreloadLatency[];
 }
 
 export interface PreloadReading {
@@ -242,7 +252,19 @@ async function readCalls(conn: TelemetryConnection): Promise<{ calls?: PreloadCa
   };
   add(first);
   if (isNum(first.next) && first.next !== -1) await pages(conn, '/gzmem/calls', add, first.next, 'call');
-  return { calls: { counting: first.counting === 1, rows: counts } };
+  if (first.latency !== 1) return { calls: { counting: first.counting === 1, rows: counts } };
+  const latency: PreloadLatency[] = [];
+  await pages(
+    conn,
+    '/gzmem/latency',
+    (page) => {
+      const { names, cols } = rows(page, '/gzmem/latency', 'call', ['tid', 'le_ns', 'count']);
+      names.forEach((call, i) => latency.push({ call, tid: cols[0]![i]!, leNs: cols[1]![i]! || null, count: cols[2]![i]! }));
+    },
+    0,
+    'call',
+  );
+  return { calls: { counting: first.counting === 1, rows: counts, latency } };
 }
 
 /** Rows of numeric columns (the first names the row count). */

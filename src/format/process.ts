@@ -276,7 +276,7 @@ export function renderProcess(p: DpdkProcess, earlier?: EarlierCalls): string {
 /** Per thread: its calls in all, failed ones, and the calls it makes most (the preload counts them). */
 export function renderPosixCalls(p: Pick<DpdkProcess, 'posixCalls' | 'posixCallsWhy'>, earlier?: EarlierCalls): string {
   if (p.posixCalls === null) return section('POSIX calls (preload)', `unknown: ${p.posixCallsWhy ?? ''}`);
-  const byThread = new Map<number, { thread: string | null; rows: { call: string; calls: number; errors: number }[] }>();
+  const byThread = new Map<number, { thread: string | null; rows: PosixCallCount[] }>();
   for (const r of p.posixCalls) {
     const t = byThread.get(r.tid) ?? { thread: r.thread, rows: [] };
     t.rows.push(r);
@@ -311,11 +311,33 @@ export function renderPosixCalls(p: Pick<DpdkProcess, 'posixCalls' | 'posixCalls
         [...t.rows]
           .sort((a, b) => b.calls - a.calls)
           .slice(0, 6)
-          .map((r) => `${r.call} ${count(r.calls)}${r.errors ? ` (${count(r.errors)} failed)` : ''}`)
+          .map((r) => `${r.call} ${count(r.calls)}${r.errors ? ` (${count(r.errors)} failed)` : ''}${latencyNote(r.latency)}`)
           .join(', '),
       ]),
     ),
   );
+}
+
+/** " p50 < 2 µs, p99 < 64 µs" from log2 buckets (each bound is the bucket's upper edge). */
+function latencyNote(buckets: PosixCallCount['latency']): string {
+  if (!buckets || buckets.length === 0) return '';
+  const sorted = [...buckets].sort((a, b) => (a.leNs ?? Infinity) - (b.leNs ?? Infinity));
+  const total = sorted.reduce((a, b) => a + b.count, 0);
+  const bound = (q: number) => {
+    let seen = 0;
+    for (const b of sorted) {
+      seen += b.count;
+      if (seen >= q * total) return b.leNs === null ? '≥ 4.2 ms' : `< ${nanoseconds(b.leNs)}`;
+    }
+    return DASH;
+  };
+  return ` [p50 ${bound(0.5)}, p99 ${bound(0.99)}]`;
+}
+
+function nanoseconds(ns: number): string {
+  if (ns < 1000) return `${ns} ns`;
+  if (ns < 1_000_000) return `${Math.round(ns / 1000)} µs`;
+  return `${(ns / 1_000_000).toFixed(1)} ms`;
 }
 
 type Cell = string | number | null;

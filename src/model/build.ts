@@ -270,9 +270,15 @@ export function posixCalls(preload: PreloadReading | undefined, threads: Thread[
   if (!preload.calls) return { posixCalls: null, posixCallsWhy: 'this libgzmem.so does not count calls' };
   if (!preload.calls.counting) return { posixCalls: null, posixCallsWhy: 'counting is off in the process (GZMEM_CALLS=off)' };
   const names = new Map(threads.map((x) => [x.tid, x.role === 'gzmem' ? `${x.name} (serving gzmem)` : x.name]));
+  const latency = new Map<string, { leNs: number | null; count: number }[]>();
+  for (const l of preload.calls.latency ?? []) {
+    const key = `${l.tid}/${l.call}`;
+    latency.set(key, [...(latency.get(key) ?? []), { leNs: l.leNs, count: l.count }]);
+  }
   return {
     posixCalls: preload.calls.rows.map((r) => ({
       ...r,
+      ...(preload.calls!.latency ? { latency: latency.get(`${r.tid}/${r.call}`) ?? [] } : {}),
       // An exited thread keeps its counts and loses its name.
       thread: r.tid === 0 ? 'other threads' : (names.get(r.tid) ?? null),
     })),

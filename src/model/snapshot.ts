@@ -180,6 +180,8 @@ export interface PosixCallCount {
   call: string;
   calls: number;
   errors: number;
+  /** With GZMEM_CALLS_LATENCY=on in the process: how many calls took less than leNs (null: 4.2 ms and more). */
+  latency?: { leNs: number | null; count: number }[];
 }
 
 export interface Thread {

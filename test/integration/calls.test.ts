@@ -97,6 +97,31 @@ test("inside gzload while its stacks run: a thread's calls counted exactly", { s
   await stop(g);
 });
 
+test(
+  'GZMEM_CALLS_LATENCY=on: every call also lands in exactly one log2 time bucket, counts unchanged',
+  { skip, timeout: 60_000 },
+  async () => {
+    const { p, run } = await callcount(PRELOAD, { GZMEM_CALLS_LATENCY: 'on' });
+    p.send!('echo 2000');
+    const { echo } = JSON.parse(await p.nextLine!()) as { echo: Run[] };
+    const proc = await showProcess(p.prefix);
+    for (const side of [run, ...echo]) {
+      for (const c of proc.posixCalls!.filter((x) => x.tid === side.tid)) {
+        assert.ok(c.latency, `${c.call}: times kept`);
+        assert.equal(
+          c.latency.reduce((a, b) => a + b.count, 0),
+          c.calls,
+          `${c.call}: one bucket per call`,
+        );
+        for (const b of c.latency)
+          assert.ok(b.leNs === null || (b.leNs >= 128 && Math.log2(b.leNs) % 1 === 0), `${c.call}: bound ${b.leNs}`);
+      }
+      assert.deepEqual(await countsOf(p.prefix, side.tid), made(side), 'counting is unchanged by timing');
+    }
+    await stop(p);
+  },
+);
+
 test('GZMEM_CALLS=off: calls still work, nothing is counted, and gzmem says why', { skip, timeout: 60_000 }, async () => {
   const { p } = await callcount(PRELOAD, { GZMEM_CALLS: 'off' });
   const proc = await showProcess(p.prefix);
