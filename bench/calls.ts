@@ -1,7 +1,7 @@
 // What the preload's POSIX call counters add per call: instructions (valgrind's callgrind, the
 // slope between two loop lengths, so start-up cancels out) and wall time per call, for a call that
 // succeeds (getsockopt, read of 0 bytes) and one that fails (close(-1)), without the preload, with
-// it counting, and with GZMEM_CALLS=off. Wall times alternate the modes over rounds.
+// it counting, with GZMEM_CALLS=off and with GZMEM_CALLS_LATENCY=on. Wall times alternate the modes.
 //   node --import tsx bench/calls.ts [rounds]
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ const modes = [
   { label: 'no preload', env: {} },
   { label: 'preload, counting', env: { LD_PRELOAD: PRELOAD } },
   { label: 'preload, GZMEM_CALLS=off', env: { LD_PRELOAD: PRELOAD, GZMEM_CALLS: 'off' } },
+  { label: 'preload, GZMEM_CALLS_LATENCY=on', env: { LD_PRELOAD: PRELOAD, GZMEM_CALLS_LATENCY: 'on' } },
 ];
 const calls = ['getsockopt', 'read', 'close'];
 
@@ -39,7 +40,8 @@ for (const call of calls) {
     const per = modes.map((m) => (instructions(m.env, call, 200_000) - instructions(m.env, call, 100_000)) / 100_000);
     console.log(
       `${call}: ${per[0]!.toFixed(1)} user-space instructions per call without the preload, ` +
-        `${per[1]!.toFixed(1)} counting (+${(per[1]! - per[0]!).toFixed(1)}), ${per[2]!.toFixed(1)} with GZMEM_CALLS=off (+${(per[2]! - per[0]!).toFixed(1)})`,
+        `${per[1]!.toFixed(1)} counting (+${(per[1]! - per[0]!).toFixed(1)}), ${per[2]!.toFixed(1)} with GZMEM_CALLS=off (+${(per[2]! - per[0]!).toFixed(1)}), ` +
+        `${per[3]!.toFixed(1)} timed (+${(per[3]! - per[0]!).toFixed(1)})`,
     );
   } else console.log(`${call}: instructions not counted (valgrind is not installed)`);
   const times: number[][] = modes.map(() => []);
