@@ -20,9 +20,10 @@ const SOCKET_NAME = /^dpdk_telemetry\.v2(?::(\d+))?$/;
 
 /**
  * Every v2 telemetry socket under every runtime dir, once each: roots may be symlinks of each other
- * (/var/run is /run), so each real root is scanned once (a sampler scans at every tick).
+ * (/var/run is /run), so each real root is scanned once (a sampler scans at every tick). A sampler
+ * of some prefixes lists only their dirs (`wantedPrefix`): a machine may hold dozens of others.
  */
-export async function findTelemetrySockets(host: Host): Promise<TelemetrySocketPath[]> {
+export async function findTelemetrySockets(host: Host, wantedPrefix?: (prefix: string) => boolean): Promise<TelemetrySocketPath[]> {
   const seenRoots = new Set<string>();
   const found: TelemetrySocketPath[] = [];
   for (const dir of host.dpdkRuntimeDirs) {
@@ -32,6 +33,7 @@ export async function findTelemetrySockets(host: Host): Promise<TelemetrySocketP
     if (seenRoots.has(realRoot)) continue;
     seenRoots.add(realRoot);
     for (const prefix of entries.sort()) {
+      if (wantedPrefix && !wantedPrefix(prefix)) continue;
       const runtimeDir = join(dir, prefix);
       for (const name of (await listDirOptional(runtimeDir)).sort()) {
         const m = SOCKET_NAME.exec(name);

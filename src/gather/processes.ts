@@ -295,8 +295,8 @@ export async function readAll(host: Host, options: GatherOptions = {}): Promise<
   const processes: DpdkProcess[] = [];
   const problems: string[] = [];
   const seen = new Set<number>();
-  for (const socket of await findTelemetrySockets(host)) {
-    if (options.wanted && !options.wanted(socket.prefix, undefined)) continue;
+  const wanted = options.wanted;
+  for (const socket of await findTelemetrySockets(host, wanted && ((prefix) => wanted(prefix, undefined)))) {
     try {
       const conn = await connect(socket.path, options);
       if (seen.has(conn.hello.pid) || (options.wanted && !options.wanted(socket.prefix, conn.hello.pid))) {
