@@ -11,7 +11,9 @@
  * When an interposer that counts too (gzfake) sits in LD_PRELOAD, its counts for the thread are
  * printed as "behind". "echo <n>" runs a TCP echo over loopback instead: a client thread writes n
  * messages and reads each back, a server thread reads and writes each back; it prints both
- * threads' tids and calls. "quit" ends it.
+ * threads' tids and calls. "signals" checks that a signal still interrupts a blocking read with
+ * EINTR (handler without SA_RESTART) and that SA_RESTART still restarts it, through the counting
+ * wrapper. "quit" ends it.
  */
 
 #define _GNU_SOURCE
@@ -272,6 +274,74 @@ cc_echo_client(void *arg)
 	return NULL;
 }
 
+/* ---- signals: EINTR and SA_RESTART through the wrapper ---- */
+
+static void
+cc_on_signal(int sig __attribute__((unused)))
+{
+}
+
+struct cc_blocked {
+	int fd;
+	pid_t tid;
+	ssize_t r;
+	int err;
+};
+
+static void *
+cc_blocked_read(void *arg)
+{
+	struct cc_blocked *b = arg;
+	char c;
+
+	b->tid = (pid_t)syscall(SYS_gettid);
+	errno = 0;
+	b->r = read(b->fd, &c, 1);
+	b->err = errno;
+	return NULL;
+}
+
+/* One blocking read interrupted by SIGUSR1 after 100 ms; with restart, data follows the signal. */
+static int
+cc_signal_case(bool restart, struct cc_blocked *b)
+{
+	struct sigaction sa;
+	pthread_t t;
+	int p[2];
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = cc_on_signal;
+	sa.sa_flags = restart ? SA_RESTART : 0;
+	if (sigaction(SIGUSR1, &sa, NULL) < 0 || pipe(p) < 0)
+		return -1;
+	b->fd = p[0];
+	if (pthread_create(&t, NULL, cc_blocked_read, b) != 0)
+		return -1;
+	usleep(100 * 1000);
+	pthread_kill(t, SIGUSR1);
+	usleep(100 * 1000);
+	if (restart && write(p[1], "x", 1) != 1)
+		return -1;
+	pthread_join(t, NULL);
+	close(p[0]);
+	close(p[1]);
+	return 0;
+}
+
+static void
+cc_signals(void)
+{
+	struct cc_blocked plain = { 0 }, restarted = { 0 };
+
+	if (cc_signal_case(false, &plain) < 0 || cc_signal_case(true, &restarted) < 0) {
+		printf("{\"error\":\"signals: %s\"}\n", strerror(errno));
+	} else {
+		printf("{\"eintr\":{\"tid\":%d,\"r\":%zd,\"errno\":%d},\"restart\":{\"tid\":%d,\"r\":%zd,\"errno\":%d},\"EINTR\":%d}\n",
+		       (int)plain.tid, plain.r, plain.err, (int)restarted.tid, restarted.r, restarted.err, EINTR);
+	}
+	fflush(stdout);
+}
+
 /* The counts of an interposer behind libgzmem (native/gzfake.c), for one thread, if it is loaded. */
 typedef int (*cc_behind_t)(pid_t tid, const char *call, uint64_t *calls);
 
@@ -365,6 +435,10 @@ main(int argc, char **argv)
 	while (fgets(line, sizeof(line), stdin) != NULL) {
 		if (strncmp(line, "quit", 4) == 0)
 			break;
+		if (strncmp(line, "signals", 7) == 0) {
+			cc_signals();
+			continue;
+		}
 		if (strncmp(line, "echo ", 5) == 0) {
 			if (cc_echo((unsigned int)strtoul(line + 5, NULL, 10)) < 0) {
 				fprintf(stderr, "callcount: cannot run the echo\n");

@@ -122,6 +122,23 @@ test(
   },
 );
 
+test(
+  'signals through the wrapper: EINTR without SA_RESTART, a restarted read with it, each read counted once',
+  { skip, timeout: 60_000 },
+  async () => {
+    const { p } = await callcount(PRELOAD);
+    p.send!('signals');
+    type Blocked = { tid: number; r: number; errno: number };
+    const s = JSON.parse(await p.nextLine!()) as { eintr: Blocked; restart: Blocked; EINTR: number };
+    assert.deepEqual([s.eintr.r, s.eintr.errno], [-1, s.EINTR], 'interrupted, errno EINTR');
+    assert.deepEqual([s.restart.r, s.restart.errno], [1, 0], 'restarted by the kernel, then read the byte');
+    assert.deepEqual((await countsOf(p.prefix, s.eintr.tid)).read, [1, 1]);
+    // SA_RESTART restarts inside the system call: the application made one call, the preload counts one.
+    assert.deepEqual((await countsOf(p.prefix, s.restart.tid)).read, [1, 0]);
+    await stop(p);
+  },
+);
+
 test('GZMEM_CALLS=off: calls still work, nothing is counted, and gzmem says why', { skip, timeout: 60_000 }, async () => {
   const { p } = await callcount(PRELOAD, { GZMEM_CALLS: 'off' });
   const proc = await showProcess(p.prefix);
