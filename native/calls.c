@@ -432,29 +432,26 @@ gzc_digits(uint64_t v)
 /* One row of a page: the call's name and two counts; false for a row with nothing to say. */
 typedef bool (*gzc_row_t)(uint32_t slot, uint32_t k, const char **call, uint64_t *a, uint64_t *b);
 
+/* Where a page's rows go in a reply: the column keys, and the keys of its counters (NULL: left out). */
+struct gzc_layout {
+	const char *cols[4];	/* tid, call, then two counts */
+	const char *total, *counting, *latency, *start, *next;
+};
+
 /*
- * A page of rows numbered slot x per_slot + k from row <start> (params) on, so a page resumes
+ * Adds to the dict `d` rows numbered slot x per_slot + k from row `start` on, so a page resumes
  * where the last stopped; the overflow slot's rows come last. Columns: tid (0: threads past the
- * slot table, together), call, then keys[2] and keys[3]; "next" is where the next page starts, -1
- * after the last; "total" the threads counted.
+ * slot table, together), call, two counts; `next` is where the next page starts, -1 after the
+ * last; `total` the threads counted.
  */
 static int
-gzc_page(const char *params, struct rte_tel_data *d, uint32_t per_slot, gzc_row_t row_of,
-	 const char * const keys[4])
+gzc_fill(struct rte_tel_data *d, uint32_t start, uint32_t per_slot, gzc_row_t row_of,
+	 const struct gzc_layout *l, uint32_t max_rows, uint32_t budget)
 {
 	struct rte_tel_data *arr[4];
-	uint32_t claimed, slots, start = 0, row, shown = 0, bytes = 0, i;
+	uint32_t claimed, slots, row, shown = 0, bytes = 0, i;
 	const uint32_t rows = (GZC_THREADS + 1) * per_slot;
-	char *end;
-	long v;
 
-	if (params != NULL && *params != '\0') {
-		errno = 0;
-		v = strtol(params, &end, 10);
-		if (errno != 0 || *end != '\0' || v < 0 || v > INT32_MAX)
-			return -EINVAL;
-		start = (uint32_t)v;
-	}
 	for (i = 0; i < 4; i++) {
 		arr[i] = rte_tel_data_alloc();
 		if (arr[i] == NULL) {
@@ -480,7 +477,7 @@ gzc_page(const char *params, struct rte_tel_data *d, uint32_t per_slot, gzc_row_
 		if (!row_of(slot, row % per_slot, &call, &a, &b))
 			continue;
 		cost = 12 + gzc_digits((uint64_t)g_slots[slot].tid) + (uint32_t)strlen(call) + gzc_digits(a) + gzc_digits(b);
-		if (shown == GZC_PAGE_ROWS || bytes + cost > GZC_REPLY_BUDGET)
+		if (shown == max_rows || bytes + cost > budget)
 			break;
 		bytes += cost;
 		shown++;
@@ -489,16 +486,39 @@ gzc_page(const char *params, struct rte_tel_data *d, uint32_t per_slot, gzc_row_
 		gzc_array_u64(arr[2], a);
 		gzc_array_u64(arr[3], b);
 	}
-	rte_tel_data_start_dict(d);
-	gzc_dict_u64(d, "total", claimed);	/* threads counted */
-	gzc_dict_u64(d, "counting", g_mode == GZC_OFF ? 0 : 1);
-	gzc_dict_u64(d, "latency", g_mode == GZC_TIMED ? 1 : 0);
-	gzc_dict_u64(d, "start", start);
-	rte_tel_data_add_dict_int(d, "next", row < rows ? (int)row : -1);
+	gzc_dict_u64(d, l->total, claimed);	/* threads counted */
+	gzc_dict_u64(d, l->counting, g_mode == GZC_OFF ? 0 : 1);
+	gzc_dict_u64(d, l->latency, g_mode == GZC_TIMED ? 1 : 0);
+	if (l->start != NULL)
+		gzc_dict_u64(d, l->start, start);
+	rte_tel_data_add_dict_int(d, l->next, row < rows ? (int)row : -1);
 	for (i = 0; i < 4; i++)
-		if (rte_tel_data_add_dict_container(d, keys[i], arr[i], 0) != 0)
+		if (rte_tel_data_add_dict_container(d, l->cols[i], arr[i], 0) != 0)
 			rte_tel_data_free(arr[i]);
 	return 0;
+}
+
+/* A page of its own (/gzmem/calls, /gzmem/latency): params is the row it starts at. */
+static int
+gzc_page(const char *params, struct rte_tel_data *d, uint32_t per_slot, gzc_row_t row_of, const char *c2, const char *c3)
+{
+	const struct gzc_layout l = {
+		.cols = { "tid", "call", c2, c3 },
+		.total = "total", .counting = "counting", .latency = "latency", .start = "start", .next = "next",
+	};
+	uint32_t start = 0;
+	char *end;
+	long v;
+
+	if (params != NULL && *params != '\0') {
+		errno = 0;
+		v = strtol(params, &end, 10);
+		if (errno != 0 || *end != '\0' || v < 0 || v > INT32_MAX)
+			return -EINVAL;
+		start = (uint32_t)v;
+	}
+	rte_tel_data_start_dict(d);
+	return gzc_fill(d, start, per_slot, row_of, &l, GZC_PAGE_ROWS, GZC_REPLY_BUDGET);
 }
 
 static bool
@@ -514,9 +534,23 @@ gzc_calls_row(uint32_t slot, uint32_t c, const char **call, uint64_t *calls, uin
 int
 gzm_cmd_calls(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
 {
-	static const char * const keys[4] = { "tid", "call", "calls", "errors" };
+	return gzc_page(params, d, GZC_NB, gzc_calls_row, "calls", "errors");
+}
 
-	return gzc_page(params, d, GZC_NB, gzc_calls_row, keys);
+/*
+ * The first rows of /gzmem/calls inside /gzmem/sample (keys call_*, calls_*), within a small part
+ * of its reply, so a steady sample of a process with a few threads needs no second command.
+ */
+int
+gzm_calls_sample(struct rte_tel_data *d)
+{
+	static const struct gzc_layout l = {
+		.cols = { "call_tid", "call_name", "call_calls", "call_errors" },
+		.total = "calls_total", .counting = "calls_counting", .latency = "calls_latency", .start = NULL,
+		.next = "calls_next",
+	};
+
+	return gzc_fill(d, 0, GZC_NB, gzc_calls_row, &l, 96, 3072);
 }
 
 static bool
@@ -537,9 +571,7 @@ gzc_latency_row(uint32_t slot, uint32_t k, const char **call, uint64_t *le_ns, u
 int
 gzm_cmd_latency(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
 {
-	static const char * const keys[4] = { "tid", "call", "le_ns", "count" };
-
-	return gzc_page(params, d, GZC_NB * GZC_BUCKETS, gzc_latency_row, keys);
+	return gzc_page(params, d, GZC_NB * GZC_BUCKETS, gzc_latency_row, "le_ns", "count");
 }
 
 /*

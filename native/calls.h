@@ -13,4 +13,7 @@ void gzm_calls_init(void);
 int gzm_cmd_calls(const char *cmd, const char *params, struct rte_tel_data *d);
 int gzm_cmd_latency(const char *cmd, const char *params, struct rte_tel_data *d);
 
+/* The first rows of /gzmem/calls, added to /gzmem/sample's dict. */
+int gzm_calls_sample(struct rte_tel_data *d);
+
 #endif

@@ -1556,6 +1556,8 @@ gzm_cmd_sample(const char *cmd __rte_unused, const char *params, struct rte_tel_
 	}
 	gzm_tel_add_arrays(d, pt, gzm_pt_keys, GZM_PT_NB);
 
+	if (gzm_calls_sample(d) < 0)
+		return -ENOMEM;
 	return gzm_peaks_fill(d, id, 0, true, GZM_SAMPLE_ROWS);
 }
 

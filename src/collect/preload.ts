@@ -210,7 +210,7 @@ export async function readPreload(
       }),
     ),
     peaks: await readPeaks(conn, sample),
-    ...(await callsOf(conn, callsCache, now)),
+    ...(callsInSample(sample) ?? (await callsOf(conn, callsCache, now))),
     rings: listing.rings,
     ringsDropped: isNum(sample.rings_dropped) ? sample.rings_dropped : 0,
     ringsStale: isNum(sample.rings_stale) ? sample.rings_stale : 0,
@@ -237,6 +237,18 @@ async function callsOf(
   const read = await readCalls(conn);
   cache?.set(conn.hello.pid, { readAt: now, ...read });
   return read;
+}
+
+/**
+ * The call counts /gzmem/sample brings (keys call_*, calls_*) when they all fit and no times are
+ * kept; undefined sends the reader to /gzmem/calls (older preloads, many threads, latency on).
+ */
+function callsInSample(sample: Record<string, unknown>): { calls: PreloadCalls } | undefined {
+  if (!isNum(sample.calls_counting) || sample.calls_next !== -1 || sample.calls_latency === 1) return undefined;
+  const what = '/gzmem/sample';
+  const { names, cols } = rows(sample, what, 'call_name', ['call_tid', 'call_calls', 'call_errors']);
+  const counts = names.map((call, i) => ({ call, tid: cols[0]![i]!, calls: cols[1]![i]!, errors: cols[2]![i]! }));
+  return { calls: { counting: sample.calls_counting === 1, rows: counts } };
 }
 
 /** /gzmem/calls, every page; nothing from a preload that does not count calls. */

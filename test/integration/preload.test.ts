@@ -249,7 +249,7 @@ test('without the preload a pool has no true peak, and says why', { skip }, asyn
   assert.match(m.peakWhy ?? '', /needs the preload/);
 });
 
-test('a steady sample with the preload is one command (and the call counts once a second), and its heaps are what /eal/heap_info says', { skip }, async () => {
+test('a steady sample with the preload is one command, call counts included, and its heaps are what /eal/heap_info says', { skip }, async () => {
   const g = await startGzload({ app: ['--stacks', '1', '--pattern', 'idle'], env: { LD_PRELOAD: PRELOAD } });
   started.push(g);
   const cache = newSampleCache();
@@ -261,9 +261,9 @@ test('a steady sample with the preload is one command (and the call counts once 
     const cmd = conn.cmd.bind(conn);
     (conn as { cmd: typeof conn.cmd }).cmd = (c: string) => (sent.push(c), cmd(c));
     const p = await readTarget(host, String(g.pid), { cache, attachBesidePreload: false });
-    // The call counts come once a second at most (a fast sampler reads them less often than it samples).
-    assert.deepEqual(sent.filter((c) => c !== '/gzmem/calls,0'), [`/gzmem/sample,${process.pid}`]);
-    assert.ok(sent.length <= 2, sent.join(', '));
+    // The POSIX call counts of gzload's few threads come inside the sample too.
+    assert.deepEqual(sent, [`/gzmem/sample,${process.pid}`]);
+    assert.ok(p.posixCalls && p.posixCalls.length > 0, p.posixCallsWhy);
     assert.ok(p.carriedOver.some((c) => c.part.startsWith('memzones')));
     // gzload is idle: nothing is reserved between the two reads.
     const [info] = telemetryPy(g.prefix, ['/eal/heap_info,0']);
