@@ -195,8 +195,7 @@ function perUnitCosts(p: Prediction, s: StackSettings): string[] {
 export function advisePools(o: Observation, headroom: number, allocatedBytes: number | null, pageBytes: number): Advice {
   const notes = windowNotes(o);
   const pools = o.pools.map((p) => {
-    const need = needed(p, o, headroom);
-    const advised = need === null ? null : need;
+    const advised = needed(p, o, headroom);
     const savedBytes = advised === null ? null : Math.max(0, p.size - advised) * p.objectBytes;
     return { name: p.name, size: p.size, peakInUse: p.peakInUse, advised, savedBytes };
   });

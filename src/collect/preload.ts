@@ -239,16 +239,24 @@ async function callsOf(
   return read;
 }
 
+/** Rows of call counts: a /gzmem/calls page (no prefix), or their part of /gzmem/sample ("call_"). */
+function callCounts(page: Record<string, unknown>, what: string, prefix: string, nameKey: string): PreloadCallCount[] {
+  const { names, cols } = rows(
+    page,
+    what,
+    nameKey,
+    ['tid', 'calls', 'errors'].map((k) => `${prefix}${k}`),
+  );
+  return names.map((call, i) => ({ call, tid: cols[0]![i]!, calls: cols[1]![i]!, errors: cols[2]![i]! }));
+}
+
 /**
  * The call counts /gzmem/sample brings (keys call_*, calls_*) when they all fit and no times are
  * kept; undefined sends the reader to /gzmem/calls (older preloads, many threads, latency on).
  */
 function callsInSample(sample: Record<string, unknown>): { calls: PreloadCalls } | undefined {
   if (!isNum(sample.calls_counting) || sample.calls_next !== -1 || sample.calls_latency === 1) return undefined;
-  const what = '/gzmem/sample';
-  const { names, cols } = rows(sample, what, 'call_name', ['call_tid', 'call_calls', 'call_errors']);
-  const counts = names.map((call, i) => ({ call, tid: cols[0]![i]!, calls: cols[1]![i]!, errors: cols[2]![i]! }));
-  return { calls: { counting: sample.calls_counting === 1, rows: counts } };
+  return { calls: { counting: sample.calls_counting === 1, rows: callCounts(sample, '/gzmem/sample', 'call_', 'call_name') } };
 }
 
 /** /gzmem/calls, every page; nothing from a preload that does not count calls. */
@@ -258,10 +266,7 @@ async function readCalls(conn: TelemetryConnection): Promise<{ calls?: PreloadCa
   const what = '/gzmem/calls';
   if (!isRecord(first) || !isNum(first.counting)) throw new ProtocolError(`malformed reply to ${what}`);
   const counts: PreloadCallCount[] = [];
-  const add = (page: Record<string, unknown>) => {
-    const { names, cols } = rows(page, what, 'call', ['tid', 'calls', 'errors']);
-    names.forEach((call, i) => counts.push({ call, tid: cols[0]![i]!, calls: cols[1]![i]!, errors: cols[2]![i]! }));
-  };
+  const add = (page: Record<string, unknown>) => counts.push(...callCounts(page, what, '', 'call'));
   add(first);
   if (isNum(first.next) && first.next !== -1) await pages(conn, '/gzmem/calls', add, first.next, 'call');
   if (first.latency !== 1) return { calls: { counting: first.counting === 1, rows: counts } };

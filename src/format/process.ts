@@ -1,5 +1,6 @@
 // Renders one DPDK process: the waterfall summary, then one section per kind of memory.
 
+import { counterRate } from '../model/series.js';
 import type { DpdkProcess, PosixCallCount, Level, Mempool, Occupancy, Snapshot } from '../model/snapshot.js';
 import { csv } from './csv.js';
 import { alertLine } from '../analysis/exhaustion.js';
@@ -287,8 +288,8 @@ export function renderPosixCalls(p: Pick<DpdkProcess, 'posixCalls' | 'posixCalls
   // In a watch, from its second frame: each thread's calls since the earlier frame, per second.
   const seconds = earlier ? (earlier.nowMs - earlier.atMs) / 1000 : 0;
   const rate = (tid: number, now: number): string => {
-    const before = earlier?.calls ? sum(earlier.calls.filter((c) => c.tid === tid)) : undefined;
-    return before === undefined || seconds <= 0 || now < before ? DASH : ((now - before) / seconds).toFixed(1);
+    const r = counterRate(earlier?.calls ? sum(earlier.calls.filter((c) => c.tid === tid)) : undefined, now, seconds);
+    return r === null ? DASH : r.toFixed(1);
   };
   const withRate = earlier !== undefined;
   return section(

@@ -13,7 +13,7 @@ import { dpdkBuild, type Arch, type DpdkBuild } from '../analysis/dpdk-sizes.js'
 import { GAZELLE_2024_PROFILE, GZLOAD_PROFILE, stackSettings, type PredictOptions, type StackSettings } from '../analysis/predict.js';
 import { isMbufPool, stackThreads, type GazelleView } from '../model/stack-view.js';
 import type { DpdkProcess } from '../model/snapshot.js';
-import { targetKey } from '../model/series.js';
+import { sumKnown, targetKey } from '../model/series.js';
 import type { Store } from '../store/store.js';
 import { NotFoundError, ProtocolError, UsageError, errorMessage } from '../errors.js';
 
@@ -151,13 +151,13 @@ function observeNow(p: DpdkProcess): Observation {
     const peak = Math.max(m.occupancy?.inUse ?? -1, m.peak?.inUse ?? -1, m.peak?.highWater ?? -1);
     return { name: m.name, size: m.size, objectBytes: m.objectBytes, peakInUse: peak < 0 ? null : peak, peakIsTrue: m.peak !== null };
   });
-  const nombuf = p.ethdevs.map((e) => e.rxNombuf).filter((v): v is number => v !== null);
+  const allocFailures = sumKnown(p.ethdevs.map((e) => e.rxNombuf));
   const ringsKnown = p.rings.length > 0 || p.sources.some((s) => s.name === 'preload' && s.ok);
   return {
     source: 'now',
     windowMs: 0,
     pools,
-    allocFailures: nombuf.length ? nombuf.reduce((a, b) => a + b, 0) : null,
+    allocFailures,
     reservedBytes: p.waterfall.reserved.bytes,
     connectionsPeak: ringsKnown ? p.rings.filter((r) => /^sock_recv/.test(r.name)).length : null,
   };

@@ -17,7 +17,17 @@ export type SeriesValues = {
 /** Pools per process kept as series; more would make history and /metrics unbounded. */
 export const MAX_POOL_SERIES = 64;
 
-function sumKnown(values: (number | null)[]): number | null {
+/**
+ * A counter's rate between two readings `seconds` apart: null when either is unknown, when no time
+ * passed, or when it went down (the thread or process restarted, so the difference means nothing).
+ */
+export function counterRate(before: number | null | undefined, now: number | null | undefined, seconds: number): number | null {
+  if (before === null || before === undefined || now === null || now === undefined || seconds <= 0 || now < before) return null;
+  return (now - before) / seconds;
+}
+
+/** The sum of the known values; null when none is known. */
+export function sumKnown(values: (number | null)[]): number | null {
   const known = values.filter((v): v is number => v !== null);
   return known.length ? known.reduce((a, b) => a + b, 0) : null;
 }

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { counterRate } from '../../src/model/series.js';
 import { buildMemzones, buildProcess, filePrefixFromParams, findOrphans, memzoneOwner } from '../../src/model/build.js';
 import { readProcess } from '../../src/collect/process.js';
 import { readTelemetry } from '../../src/collect/telemetry.js';
@@ -89,4 +90,12 @@ test('--no-huge is said, since reserved is then 0 while the heap is not', async 
   telemetry.params = [...telemetry.params, '--no-huge'];
   const q = buildProcess({ process: await readProcess(fixtureHost('testpmd'), 11965), telemetry });
   assert.match(q.warnings.join('\n'), /--no-huge/);
+});
+
+test('a counter rate: the difference per second, unknown when a reading is, when no time passed or when it went down', () => {
+  assert.equal(counterRate(100, 160, 2), 30);
+  assert.equal(counterRate(undefined, 160, 2), null);
+  assert.equal(counterRate(100, null, 2), null);
+  assert.equal(counterRate(100, 160, 0), null);
+  assert.equal(counterRate(160, 100, 2), null, 'a restart, not a negative rate');
 });

@@ -22,6 +22,8 @@ import { createPanel, type Panel } from './charts.js';
 import { DASH, bytes, count, pct, percent, ratio, span, time } from './format.js';
 import { createTable, type Column } from './tables.js';
 import { alertLine } from '../../src/analysis/exhaustion.js';
+import { highestPoint } from '../../src/model/peaks.js';
+import { counterRate } from '../../src/model/series.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -351,11 +353,7 @@ function callRows(target: string, s: Snapshot): CallRow[] | null {
   const at = Date.parse(s.takenAt) / 1000;
   const prev = previousCalls?.target === target ? previousCalls : undefined;
   previousCalls = { target, at, counts: new Map(calls.map((c) => [`${c.tid}/${c.call}`, c.calls])) };
-  return calls.map((c) => {
-    const before = prev?.counts.get(`${c.tid}/${c.call}`);
-    const dt = prev ? at - prev.at : 0;
-    return { ...c, perSecond: before === undefined || dt <= 0 || c.calls < before ? null : (c.calls - before) / dt };
-  });
+  return calls.map((c) => ({ ...c, perSecond: counterRate(prev?.counts.get(`${c.tid}/${c.call}`), c.calls, prev ? at - prev.at : 0) }));
 }
 
 const tables = {
@@ -523,19 +521,12 @@ const SCOPES: Scope[] = ['process', 'stack', 'pool', 'calls'];
 
 /** The calls series are counters: the chart draws their rate between consecutive points (null after a reset). */
 function rates(reply: SeriesReply): SeriesReply {
-  const rate = (values: (number | null)[]) =>
-    values.map((v, i) => {
-      const prev = values[i - 1];
-      const dt = reply.ts[i]! - reply.ts[i - 1]!;
-      return i === 0 || v === null || prev === null || prev === undefined || v < prev || dt <= 0 ? null : (v - prev) / dt;
-    });
+  const { ts } = reply;
+  const rate = (values: (number | null)[]) => values.map((v, i) => (i === 0 ? null : counterRate(values[i - 1], v, ts[i]! - ts[i - 1]!)));
   const series = reply.series.map((x) => ({ ...x, values: rate(x.values) }));
   const peaks = series.flatMap((x) => {
-    let best: { name: string; ts: number; value: number } | undefined;
-    x.values.forEach((v, i) => {
-      if (v !== null && (!best || v > best.value)) best = { name: x.name, ts: reply.ts[i]!, value: v };
-    });
-    return best ? [best] : [];
+    const peak = highestPoint(ts, x.values);
+    return peak ? [{ name: x.name, ...peak }] : [];
   });
   return { ...reply, series, peaks };
 }
@@ -547,11 +538,7 @@ function callRates(s: Sample): Record<string, number | null> {
   const prev = lastCalls;
   lastCalls = { ts: s.ts, values: s.calls };
   const out: Record<string, number | null> = {};
-  for (const [name, v] of Object.entries(s.calls)) {
-    const p = prev?.values[name];
-    const dt = prev ? s.ts - prev.ts : 0;
-    out[name] = v === null || p === null || p === undefined || v < p || dt <= 0 ? null : (v - p) / dt;
-  }
+  for (const [name, v] of Object.entries(s.calls)) out[name] = counterRate(prev?.values[name], v, prev ? s.ts - prev.ts : 0);
   return out;
 }
 
