@@ -199,6 +199,34 @@ gzc_took(enum gzc_call c, uint64_t ns)
 	gzc_bump(h, s == &g_slots[GZC_THREADS]);
 }
 
+/* No definition behind the preload (not even libc's): the call fails with ENOSYS, counted. */
+static __attribute__((noinline, cold)) long
+gzc_missing(enum gzc_call c)
+{
+	gzc_enter(c);
+	gzc_failed(c);
+	errno = ENOSYS;
+	return -1;
+}
+
+/* Before a call: counted, and its start when timing. */
+static inline uint64_t
+gzc_start(enum gzc_call c)
+{
+	gzc_enter(c);
+	return g_mode == GZC_TIMED ? gzc_now() : 0;
+}
+
+/* After it: its time when timing, and its failure. */
+static inline void
+gzc_end(enum gzc_call c, uint64_t t0, bool failed)
+{
+	if (g_mode == GZC_TIMED)
+		gzc_took(c, gzc_now() - t0);
+	if (failed)
+		gzc_failed(c);
+}
+
 /*
  * A wrapper and its timed twin. Counting off: a tail call. Counting: count, call, count a
  * failure; with GZMEM_CALLS_LATENCY=on the twin (out of line, so the usual path keeps no state
@@ -222,12 +250,8 @@ gzc_took(enum gzc_call c, uint64_t ns)
 	{ \
 		ret (*fn_) params = (ret (*) params)gzc_next(GZC_##name); \
 		ret r_; \
-		if (__builtin_expect(fn_ == NULL, 0)) { \
-			gzc_enter(GZC_##name); \
-			gzc_failed(GZC_##name); \
-			errno = ENOSYS; \
-			return -1; \
-		} \
+		if (__builtin_expect(fn_ == NULL, 0)) \
+			return (ret)gzc_missing(GZC_##name); \
 		if (__builtin_expect(g_mode != GZC_COUNT, 0)) { \
 			if (g_mode == GZC_OFF) \
 				return fn_ args; \
@@ -288,24 +312,16 @@ static void *g_next_sendfile64;
 static int
 gzc_fcntl_like(enum gzc_call c, int (*fn)(int, int, void *), int fd, int cmd, void *arg)
 {
-	uint64_t t0 = 0;
+	uint64_t t0;
 	int r;
 
-	if (fn != NULL && g_mode == GZC_OFF)
+	if (fn == NULL)
+		return (int)gzc_missing(c);
+	if (g_mode == GZC_OFF)
 		return fn(fd, cmd, arg);
-	gzc_enter(c);
-	if (fn == NULL) {
-		gzc_failed(c);
-		errno = ENOSYS;
-		return -1;
-	}
-	if (g_mode == GZC_TIMED)
-		t0 = gzc_now();
+	t0 = gzc_start(c);
 	r = fn(fd, cmd, arg);
-	if (g_mode == GZC_TIMED)
-		gzc_took(c, gzc_now() - t0);
-	if (r == -1)
-		gzc_failed(c);
+	gzc_end(c, t0, r == -1);
 	return r;
 }
 
@@ -337,7 +353,7 @@ int
 ioctl(int fd, unsigned long req, ...)
 {
 	int (*fn)(int, unsigned long, void *) = (int (*)(int, unsigned long, void *))gzc_next(GZC_ioctl);
-	uint64_t t0 = 0;
+	uint64_t t0;
 	va_list ap;
 	void *arg;
 	int r;
@@ -345,21 +361,13 @@ ioctl(int fd, unsigned long req, ...)
 	va_start(ap, req);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	if (fn != NULL && g_mode == GZC_OFF)
+	if (fn == NULL)
+		return (int)gzc_missing(GZC_ioctl);
+	if (g_mode == GZC_OFF)
 		return fn(fd, req, arg);
-	gzc_enter(GZC_ioctl);
-	if (fn == NULL) {
-		gzc_failed(GZC_ioctl);
-		errno = ENOSYS;
-		return -1;
-	}
-	if (g_mode == GZC_TIMED)
-		t0 = gzc_now();
+	t0 = gzc_start(GZC_ioctl);
 	r = fn(fd, req, arg);
-	if (g_mode == GZC_TIMED)
-		gzc_took(GZC_ioctl, gzc_now() - t0);
-	if (r == -1)
-		gzc_failed(GZC_ioctl);
+	gzc_end(GZC_ioctl, t0, r == -1);
 	return r;
 }
 
@@ -394,24 +402,16 @@ sendfile64(int out, int in, off_t *off, size_t n)
 {
 	ssize_t (*fn)(int, int, off_t *, size_t) =
 		(ssize_t (*)(int, int, off_t *, size_t))gzc_resolve(&g_next_sendfile64, "sendfile64");
-	uint64_t t0 = 0;
+	uint64_t t0;
 	ssize_t r;
 
-	if (fn != NULL && g_mode == GZC_OFF)
+	if (fn == NULL)
+		return gzc_missing(GZC_sendfile);
+	if (g_mode == GZC_OFF)
 		return fn(out, in, off, n);
-	gzc_enter(GZC_sendfile);
-	if (fn == NULL) {
-		gzc_failed(GZC_sendfile);
-		errno = ENOSYS;
-		return -1;
-	}
-	if (g_mode == GZC_TIMED)
-		t0 = gzc_now();
+	t0 = gzc_start(GZC_sendfile);
 	r = fn(out, in, off, n);
-	if (g_mode == GZC_TIMED)
-		gzc_took(GZC_sendfile, gzc_now() - t0);
-	if (r == -1)
-		gzc_failed(GZC_sendfile);
+	gzc_end(GZC_sendfile, t0, r == -1);
 	return r;
 }
 
