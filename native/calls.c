@@ -265,41 +265,7 @@ gzc_end(enum gzc_call c, uint64_t t0, bool failed)
 		return r_; \
 	}
 
-GZC_DEFINE(int, socket, (int domain, int type, int protocol), (domain, type, protocol))
-
-GZC_DEFINE(int, bind, (int fd, const struct sockaddr *addr, socklen_t len), (fd, addr, len))
-
-GZC_DEFINE(int, listen, (int fd, int backlog), (fd, backlog))
-
-GZC_DEFINE(int, accept, (int fd, struct sockaddr *addr, socklen_t *len), (fd, addr, len))
-
-GZC_DEFINE(int, accept4, (int fd, struct sockaddr *addr, socklen_t *len, int flags), (fd, addr, len, flags))
-
-GZC_DEFINE(int, connect, (int fd, const struct sockaddr *addr, socklen_t len), (fd, addr, len))
-
-GZC_DEFINE(ssize_t, read, (int fd, void *buf, size_t n), (fd, buf, n))
-
-GZC_DEFINE(ssize_t, write, (int fd, const void *buf, size_t n), (fd, buf, n))
-
-GZC_DEFINE(ssize_t, readv, (int fd, const struct iovec *iov, int cnt), (fd, iov, cnt))
-
-GZC_DEFINE(ssize_t, writev, (int fd, const struct iovec *iov, int cnt), (fd, iov, cnt))
-
-GZC_DEFINE(ssize_t, recv, (int fd, void *buf, size_t n, int flags), (fd, buf, n, flags))
-
-GZC_DEFINE(ssize_t, recvfrom, (int fd, void *buf, size_t n, int flags, struct sockaddr *addr, socklen_t *len), (fd, buf, n, flags, addr, len))
-
-GZC_DEFINE(ssize_t, recvmsg, (int fd, struct msghdr *msg, int flags), (fd, msg, flags))
-
-GZC_DEFINE(ssize_t, send, (int fd, const void *buf, size_t n, int flags), (fd, buf, n, flags))
-
-GZC_DEFINE(ssize_t, sendto, (int fd, const void *buf, size_t n, int flags, const struct sockaddr *addr, socklen_t len), (fd, buf, n, flags, addr, len))
-
-GZC_DEFINE(ssize_t, sendmsg, (int fd, const struct msghdr *msg, int flags), (fd, msg, flags))
-
-GZC_DEFINE(int, close, (int fd), (fd))
-
-GZC_DEFINE(int, shutdown, (int fd, int how), (fd, how))
+GZMEM_CALL_PROTOTYPES(GZC_DEFINE)
 
 /*
  * fcntl and ioctl take one optional argument, int or pointer, passed on as a pointer as libc does;
@@ -370,32 +336,6 @@ ioctl(int fd, unsigned long req, ...)
 	gzc_end(GZC_ioctl, t0, r == -1);
 	return r;
 }
-
-GZC_DEFINE(int, getsockopt, (int fd, int level, int name, void *val, socklen_t *len), (fd, level, name, val, len))
-
-GZC_DEFINE(int, setsockopt, (int fd, int level, int name, const void *val, socklen_t len), (fd, level, name, val, len))
-
-GZC_DEFINE(int, getsockname, (int fd, struct sockaddr *addr, socklen_t *len), (fd, addr, len))
-
-GZC_DEFINE(int, getpeername, (int fd, struct sockaddr *addr, socklen_t *len), (fd, addr, len))
-
-GZC_DEFINE(int, poll, (struct pollfd *fds, nfds_t n, int timeout), (fds, n, timeout))
-
-GZC_DEFINE(int, ppoll, (struct pollfd *fds, nfds_t n, const struct timespec *timeout, const sigset_t *mask), (fds, n, timeout, mask))
-
-GZC_DEFINE(int, select, (int n, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *timeout), (n, rd, wr, ex, timeout))
-
-GZC_DEFINE(int, epoll_create, (int size), (size))
-
-GZC_DEFINE(int, epoll_create1, (int flags), (flags))
-
-GZC_DEFINE(int, epoll_ctl, (int epfd, int op, int fd, struct epoll_event *ev), (epfd, op, fd, ev))
-
-GZC_DEFINE(int, epoll_wait, (int epfd, struct epoll_event *evs, int max, int timeout), (epfd, evs, max, timeout))
-
-GZC_DEFINE(int, epoll_pwait, (int epfd, struct epoll_event *evs, int max, int timeout, const sigset_t *mask), (epfd, evs, max, timeout, mask))
-
-GZC_DEFINE(ssize_t, sendfile, (int out, int in, off_t *off, size_t n), (out, in, off, n))
 
 ssize_t
 sendfile64(int out, int in, off_t *off, size_t n)
