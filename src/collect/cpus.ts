@@ -1,8 +1,8 @@
-// Which NUMA node each CPU sits on, and the default hugepage size: what sizing needs of the machine.
+// Which NUMA node each CPU sits on: where a protocol-stack thread's memory will be.
 
 import { join } from 'node:path';
 import type { Host } from './host.js';
-import { listDirOptional, readOptional } from './files.js';
+import { listDirOptional } from './files.js';
 
 /** cpu → node from /sys/devices/system/cpu/cpuN/nodeK links; empty without NUMA in sysfs. */
 export async function readCpuNodes(host: Host): Promise<Map<number, number>> {
@@ -15,11 +15,4 @@ export async function readCpuNodes(host: Host): Promise<Map<number, number>> {
     if (node) out.set(Number(cpu[1]), Number(node[1]));
   }
   return out;
-}
-
-/** Hugepagesize from /proc/meminfo, in bytes. */
-export async function readDefaultHugepageBytes(host: Host): Promise<number | undefined> {
-  const text = await readOptional(join(host.procRoot, 'meminfo'));
-  const m = text === undefined ? null : /^Hugepagesize:\s+(\d+) kB$/m.exec(text);
-  return m ? Number(m[1]) * 1024 : undefined;
 }

@@ -79,3 +79,10 @@ export async function readHugepages(host: Host): Promise<HugepageReading> {
   sizes.sort((a, b) => a.pageBytes - b.pageBytes);
   return { sizes, nodes };
 }
+
+/** Hugepagesize from /proc/meminfo, in bytes. */
+export async function readDefaultHugepageBytes(host: Host): Promise<number | undefined> {
+  const text = await readOptional(join(host.procRoot, 'meminfo'));
+  const m = text === undefined ? null : /^Hugepagesize:\s+(\d+) kB$/m.exec(text);
+  return m ? Number(m[1]) * 1024 : undefined;
+}
