@@ -1156,6 +1156,46 @@ gzm_peak_forget(const struct rte_mempool *mp, bool freeing)
 }
 
 /*
+ * rte_eal_cleanup unmaps what the /gzmem commands read (the memory config, pools, ports) while
+ * DPDK's telemetry threads may still be serving a connection (seen on 23.11: a sample during the
+ * unmap crashed the process). Every command runs between gzm_command_enter and gzm_command_leave;
+ * the cleanup hook closes the door, then waits for the commands inside before DPDK unmaps.
+ */
+static uint32_t g_commands_closed;
+static uint32_t g_commands_running;
+/* A command takes well under a millisecond; past this the cleanup goes on regardless. */
+#define GZM_CLOSE_WAIT_MS 2000u
+
+static bool
+gzm_command_enter(void)
+{
+	__atomic_add_fetch(&g_commands_running, 1, __ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(&g_commands_closed, __ATOMIC_SEQ_CST))
+		return true;
+	__atomic_sub_fetch(&g_commands_running, 1, __ATOMIC_SEQ_CST);
+	return false;
+}
+
+static void
+gzm_command_leave(void)
+{
+	__atomic_sub_fetch(&g_commands_running, 1, __ATOMIC_SEQ_CST);
+}
+
+static void
+gzm_commands_close(void)
+{
+	uint32_t waited;
+
+	__atomic_store_n(&g_commands_closed, 1, __ATOMIC_SEQ_CST);
+	for (waited = 0; waited < GZM_CLOSE_WAIT_MS; waited++) {
+		if (__atomic_load_n(&g_commands_running, __ATOMIC_SEQ_CST) == 0)
+			return;
+		usleep(1000);
+	}
+}
+
+/*
  * rte_eal_cleanup unmaps DPDK's memory, pools that were never freed included: the sampler lets go
  * of every pool first, and takes no more (the process is ending).
  */
@@ -1170,6 +1210,7 @@ rte_eal_cleanup(void)
 		g_peaks[i].mp = NULL;
 	g_peak_closed = true;
 	pthread_mutex_unlock(&g_peak_mutex);
+	gzm_commands_close();
 	return fn != NULL ? fn() : 0;
 }
 
@@ -1584,6 +1625,30 @@ static const struct {
 	  "gzmem preload: POSIX call times per thread in log2 buckets (GZMEM_CALLS_LATENCY=on), one page. Parameter: start row" },
 };
 
+/* Every command goes through here: none runs once rte_eal_cleanup has begun; each says "closing". */
+static int
+gzm_cmd_guarded(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	unsigned int i;
+	int rc = -EINVAL;
+
+	/* A reply that says so, where an error would send the reader to DPDK's own commands, which
+	 * the same unmapping crashes. */
+	if (!gzm_command_enter()) {
+		rte_tel_data_start_dict(d);
+		gzm_dict_u64(d, "closing", 1);
+		return 0;
+	}
+	for (i = 0; i < RTE_DIM(gzm_cmds); i++) {
+		if (strcmp(cmd, gzm_cmds[i].cmd) == 0) {
+			rc = gzm_cmds[i].fn(cmd, params, d);
+			break;
+		}
+	}
+	gzm_command_leave();
+	return rc;
+}
+
 static void __attribute__((constructor))
 gzm_init(void)
 {
@@ -1601,7 +1666,7 @@ gzm_init(void)
 	gzm_calls_init();
 
 	for (i = 0; i < RTE_DIM(gzm_cmds); i++) {
-		rc = rte_telemetry_register_cmd(gzm_cmds[i].cmd, gzm_cmds[i].fn,
+		rc = rte_telemetry_register_cmd(gzm_cmds[i].cmd, gzm_cmd_guarded,
 						gzm_cmds[i].help);
 		if (rc == 0) {
 			ok++;

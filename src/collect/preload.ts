@@ -4,7 +4,7 @@
 import type { TelemetryConnection } from './telemetry-socket.js';
 import type { InProcessCounters } from './telemetry.js';
 import { isRecord } from './telemetry-socket.js';
-import { ProtocolError } from '../errors.js';
+import { ProtocolError, TargetGoneError } from '../errors.js';
 
 export interface PreloadPool {
   name: string;
@@ -169,6 +169,9 @@ export async function readPreload(
 ): Promise<PreloadReading | undefined> {
   const sample = await conn.cmd(`/gzmem/sample,${process.pid}`);
   if (sample === null) return undefined;
+  // rte_eal_cleanup has begun: nothing more may be asked (DPDK's own commands crash in its unmapping).
+  if (isRecord(sample) && sample.closing === 1)
+    throw new TargetGoneError(`process ${conn.hello.pid} is exiting (rte_eal_cleanup has begun)`);
   const what = '/gzmem/sample';
   if (!isRecord(sample) || !isNum(sample.version) || !isNum(sample.pool_next)) throw new ProtocolError(`malformed reply to ${what}`);
   const pools: PreloadPool[] = [];
