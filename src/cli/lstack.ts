@@ -38,7 +38,7 @@ export async function runLstackShow(
         earlier = { atMs: nowMs, calls: proc.posixCalls };
         return `${renderLstack(view)}${safe(alertLine(proc))}\n${calls}`;
       }
-      const snapshot = { ...(await machineSnapshot(host, [proc], started)), lstack: [view] };
+      const snapshot = { ...(await machineSnapshot(host, [proc], started, { cache })), lstack: [view] };
       return compact ? `${JSON.stringify(snapshot)}\n` : renderJson(snapshot);
     });
   } finally {

@@ -26,7 +26,7 @@ export async function runShow(host: Host, target: string, options: OutputOptions
         earlier = { atMs: nowMs, calls: proc.posixCalls };
         return text;
       }
-      const snapshot = await machineSnapshot(host, [proc], started);
+      const snapshot = await machineSnapshot(host, [proc], started, { cache });
       return compact ? `${JSON.stringify(snapshot)}\n` : renderJson(snapshot);
     });
   } finally {

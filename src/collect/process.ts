@@ -36,6 +36,8 @@ export interface ProcessReading {
   mappingsReadAt?: Date;
   mappingsCarriedOver?: boolean;
   threads: ThreadReading[];
+  /** Set when the threads were read at an earlier sample (a sampler faster than once a second). */
+  threadsReadAt?: Date;
 }
 
 export function isPid(text: string): boolean {
@@ -112,17 +114,34 @@ export function parseStat(stat: string): { name: string; state: string; lastCpu:
 }
 
 /**
- * Kept by a sampler, by pid then tid: a thread's CPU affinity (from its `status`) with when it was
- * read. Affinity is set once, early in a thread's life; it is read again after AFFINITY_MAX_AGE_MS.
+ * Kept by a sampler, by pid: its threads as last read, and each thread's CPU affinity (from its
+ * `status`) with when it was read. Affinity is set once, early in a thread's life: it is read again
+ * after AFFINITY_MAX_AGE_MS. Names, states and last CPUs are read again after THREADS_MAX_AGE_MS.
  */
-export type AffinityCache = Map<number, Map<number, { affinity: string | undefined; readAt: number }>>;
+export type ThreadsCache = Map<number, { threads: ThreadReading[]; readAt: number; affinity: Map<number, AffinityReading> }>;
+interface AffinityReading {
+  affinity: string | undefined;
+  readAt: number;
+}
 const AFFINITY_MAX_AGE_MS = 10_000;
+/**
+ * A sampler faster than this reads the threads (a stat per thread) once per this long: on a core
+ * shared with the application, those reads were a sixth of a 10 Hz sample's cost. The margin lets
+ * a 1 Hz sampler, whose ticks come a few ms early or late, read them at every tick.
+ */
+export const THREADS_MAX_AGE_MS = 1000;
+const JITTER_MS = 100;
+
+/** Whether a part read at `readAt` (ms) is due again at `now` under a once-per-`maxAgeMs` rule. */
+export function isDue(readAt: number, now: number, maxAgeMs: number): boolean {
+  return now - readAt >= maxAgeMs - JITTER_MS;
+}
 
 /** Each thread's name, state and last CPU from its `stat` (one read), its affinity from `status`. */
-export async function readThreads(host: Host, pid: number, cache?: AffinityCache): Promise<ThreadReading[]> {
+export async function readThreads(host: Host, pid: number, cache?: ThreadsCache): Promise<ThreadReading[]> {
   const taskDir = join(host.procRoot, String(pid), 'task');
-  const known = cache?.get(pid);
-  const affinities = new Map<number, { affinity: string | undefined; readAt: number }>();
+  const known = cache?.get(pid)?.affinity;
+  const affinities = new Map<number, AffinityReading>();
   const now = host.now().getTime();
   const threads: ThreadReading[] = [];
   for (const name of await listDirOptional(taskDir)) {
@@ -146,8 +165,9 @@ export async function readThreads(host: Host, pid: number, cache?: AffinityCache
       ...(kept.affinity !== undefined ? { affinity: kept.affinity } : {}),
     });
   }
-  cache?.set(pid, affinities);
-  return threads.sort((a, b) => a.tid - b.tid);
+  threads.sort((a, b) => a.tid - b.tid);
+  cache?.set(pid, { threads, readAt: now, affinity: affinities });
+  return threads;
 }
 
 /** Alive: present and not a zombie (an exited process stays in /proc until its parent reaps it). */
@@ -178,7 +198,7 @@ export const MAPPINGS_MAX_AGE_MS = 60_000;
 export async function readProcess(
   host: Host,
   pid: number,
-  cache?: { mappings: MappingsCache; affinity: AffinityCache },
+  cache?: { mappings: MappingsCache; threads: ThreadsCache },
 ): Promise<ProcessReading> {
   const dir = join(host.procRoot, String(pid));
   let status: string;
@@ -209,7 +229,9 @@ export async function readProcess(
   // Unreadable for other users (EACCES): that is a permission error, not an absence.
   const mappings: MappingsReading = fresh ? { ...(await readMappings(dir, statusHugetlbBytes, now).catch(gone)), cmdline } : prior!;
   cache?.mappings.set(pid, mappings);
-  const threads = await readThreads(host, pid, cache?.affinity);
+  const keptThreads = cache?.threads.get(pid);
+  const carryThreads = keptThreads !== undefined && !isDue(keptThreads.readAt, now.getTime(), THREADS_MAX_AGE_MS);
+  const threads = carryThreads ? keptThreads.threads : await readThreads(host, pid, cache?.threads);
   return {
     pid,
     comm,
@@ -220,6 +242,7 @@ export async function readProcess(
     mappingsReadAt: mappings.readAt,
     mappingsCarriedOver: !fresh,
     threads,
+    ...(carryThreads ? { threadsReadAt: new Date(keptThreads.readAt) } : {}),
   };
 }
 

@@ -4,15 +4,15 @@
 import { hostname } from 'node:os';
 import type { Host } from '../collect/host.js';
 import { readHugepages } from '../collect/hugepages.js';
-import { readHugetlbfsFiles, readHugetlbfsMounts, readHugetlbfsUsers } from '../collect/hugetlbfs.js';
-import { isPid, processExists, readProcess, type AffinityCache, type MappingsCache } from '../collect/process.js';
+import { readHugetlbfsFiles, readHugetlbfsMounts, readHugetlbfsUsers, type HugetlbfsMount } from '../collect/hugetlbfs.js';
+import { isDue, isPid, processExists, readProcess, type MappingsCache, type ThreadsCache } from '../collect/process.js';
 import { findTelemetrySockets, sampleTelemetry, socketAt, type TelemetryReadings, type TelemetrySocketPath } from '../collect/telemetry.js';
 import { readPreload, type CallsCache, type PreloadReading, type RingsCache } from '../collect/preload.js';
 import { readAttach, type AttachReading } from '../collect/attach.js';
 import { openTelemetry, type TelemetryConnection } from '../collect/telemetry-socket.js';
 import type { LstackConfReading } from '../collect/lstack-conf.js';
 import { buildMachineHugepages, buildProcess, findOrphans, type ProcessInput } from '../model/build.js';
-import { SCHEMA_VERSION, type DpdkProcess, type Snapshot } from '../model/snapshot.js';
+import { SCHEMA_VERSION, type DpdkProcess, type MachineHugepages, type Orphan, type Snapshot } from '../model/snapshot.js';
 import { GzmemError, NotFoundError, TargetGoneError, TelemetryError, errorMessage } from '../errors.js';
 
 export interface GatherOptions {
@@ -45,9 +45,23 @@ export interface SampleCache {
   mappings: MappingsCache;
   rings: RingsCache;
   calls: CallsCache;
-  affinity: AffinityCache;
+  threads: ThreadsCache;
   /** lstack.conf by pid: gazelle reads it once, at start. */
   lstackConf: Map<number, LstackConfReading>;
+  /** The last listing of the runtime dirs (readAll), with when it was made (ms since epoch). */
+  socketScan?: { sockets: TelemetrySocketPath[]; readAt: number };
+  /** The machine's hugepage counts as last read, and the processes' HugetlbPages then. */
+  machine?: { hugepages: MachineHugepages; readAt: number; processesHugetlb: string };
+  /** The last orphan scan: the files it found and the pids that used them. */
+  orphanScan?: OrphanScan;
+}
+
+interface OrphanScan {
+  files: string;
+  userPids: number[];
+  readAt: number;
+  orphans: Orphan[] | null;
+  orphansWhy?: string;
 }
 
 export function newSampleCache(): SampleCache {
@@ -57,7 +71,7 @@ export function newSampleCache(): SampleCache {
     mappings: new Map(),
     rings: new Map(),
     calls: new Map(),
-    affinity: new Map(),
+    threads: new Map(),
     lstackConf: new Map(),
   };
 }
@@ -69,7 +83,7 @@ export function pruneSampleCache(cache: SampleCache, alive: ReadonlySet<number>)
     conn.close();
     cache.connections.delete(path);
   }
-  for (const byPid of [cache.telemetry, cache.mappings, cache.rings, cache.calls, cache.affinity, cache.lstackConf]) {
+  for (const byPid of [cache.telemetry, cache.mappings, cache.rings, cache.calls, cache.threads, cache.lstackConf]) {
     for (const pid of byPid.keys()) if (!alive.has(pid)) byPid.delete(pid);
   }
 }
@@ -296,7 +310,7 @@ export async function readAll(host: Host, options: GatherOptions = {}): Promise<
   const problems: string[] = [];
   const seen = new Set<number>();
   const wanted = options.wanted;
-  for (const socket of await findTelemetrySockets(host, wanted && ((prefix) => wanted(prefix, undefined)))) {
+  for (const socket of await socketsToRead(host, options)) {
     try {
       const conn = await connect(socket.path, options);
       if (seen.has(conn.hello.pid) || (options.wanted && !options.wanted(socket.prefix, conn.hello.pid))) {
@@ -313,26 +327,51 @@ export async function readAll(host: Host, options: GatherOptions = {}): Promise<
   return { processes: processes.sort((a, b) => a.pid - b.pid), problems };
 }
 
+/**
+ * A process that starts is found within this long by a sampler whose every listed socket answers:
+ * between two listings of the runtime dirs, its open connections show that its processes live.
+ */
+const SOCKET_SCAN_MS = 1000;
+
+/**
+ * The sockets readAll reads. A sampler lists the runtime dirs again once a second, and at every tick
+ * while it found none or a listed socket has no open connection (its process exited, or one is
+ * starting on its prefix).
+ */
+async function socketsToRead(host: Host, options: GatherOptions): Promise<TelemetrySocketPath[]> {
+  const { cache, wanted } = options;
+  const now = host.now().getTime();
+  const kept = cache?.socketScan;
+  const allOpen = kept?.sockets.every((s) => cache?.connections.get(s.path)?.isClosed() === false);
+  if (kept && kept.sockets.length > 0 && allOpen && !isDue(kept.readAt, now, SOCKET_SCAN_MS)) return kept.sockets;
+  const sockets = await findTelemetrySockets(host, wanted && ((prefix) => wanted(prefix, undefined)));
+  if (cache) cache.socketScan = { sockets, readAt: now };
+  return sockets;
+}
+
+/**
+ * The machine's hugepage counts change when some process reserves or frees hugepages: a sampler
+ * reads them once a second, and at once when a process it reads shows another HugetlbPages.
+ */
+const MACHINE_MAX_AGE_MS = 1000;
+/** An orphan scan reads every process's maps and fds: repeated without a reason only this rarely. */
+const ORPHAN_SCAN_MAX_AGE_MS = 60_000;
+
 export async function machineSnapshot(
   host: Host,
   processes: DpdkProcess[],
   started: number,
   options: GatherOptions = {},
 ): Promise<Snapshot> {
-  const mounts = await readHugetlbfsMounts(host);
-  const hugepages = buildMachineHugepages(await readHugepages(host), mounts);
-  let orphans = null;
-  let orphansWhy: string | undefined;
-  if (options.orphans) {
-    const files = await readHugetlbfsFiles(mounts);
-    const { users, unreadable } = await readHugetlbfsUsers(host, mounts);
-    // A file may be in use by a process gzmem may not look into: then no file is called an orphan.
-    if (unreadable.length === 0) orphans = findOrphans(files, users);
-    else {
-      const processes = `${unreadable.length} process${unreadable.length === 1 ? '' : 'es'}`;
-      orphansWhy = `cannot tell (run as root): the maps or open files of ${processes} could not be read`;
-    }
-  }
+  const cache = options.cache;
+  const now = host.now().getTime();
+  const processesHugetlb = processes.map((p) => `${p.pid}:${p.hugetlb.statusBytes}`).join(',');
+  const kept = cache?.machine;
+  const carried = kept && kept.processesHugetlb === processesHugetlb && !isDue(kept.readAt, now, MACHINE_MAX_AGE_MS);
+  const mounts = carried ? undefined : await readHugetlbfsMounts(host);
+  const hugepages = carried ? kept.hugepages : buildMachineHugepages(await readHugepages(host), mounts!);
+  if (cache && !carried) cache.machine = { hugepages, readAt: now, processesHugetlb };
+  const scan = options.orphans ? await scanOrphans(host, mounts ?? (await readHugetlbfsMounts(host)), cache) : undefined;
   return {
     schemaVersion: SCHEMA_VERSION,
     takenAt: host.now().toISOString(),
@@ -340,7 +379,46 @@ export async function machineSnapshot(
     hostname: hostname(),
     hugepages,
     processes,
-    orphans,
-    ...(orphansWhy !== undefined ? { orphansWhy } : {}),
+    orphans: scan?.orphans ?? null,
+    ...(scan?.orphansWhy !== undefined ? { orphansWhy: scan.orphansWhy } : {}),
+    ...(carried
+      ? { carriedOver: [{ part: 'machine hugepages: a sampler reads them once a second', readAt: new Date(kept.readAt).toISOString() }] }
+      : {}),
   };
+}
+
+/**
+ * Orphans: hugetlbfs files nobody maps or holds. Without files there are none, and finding users
+ * (every process's maps and fds) is skipped. A sampler scans for users again only when the files
+ * changed, a process that used one is gone, or ORPHAN_SCAN_MAX_AGE_MS passed: a file becomes an
+ * orphan when its last user exits.
+ */
+async function scanOrphans(host: Host, mounts: HugetlbfsMount[], cache: SampleCache | undefined): Promise<OrphanScan> {
+  const now = host.now().getTime();
+  const files = await readHugetlbfsFiles(mounts);
+  const fileList = files.map((f) => `${f.path}:${f.bytes}`).join('\n');
+  const kept = cache?.orphanScan;
+  if (
+    kept &&
+    kept.files === fileList &&
+    !isDue(kept.readAt, now, ORPHAN_SCAN_MAX_AGE_MS) &&
+    (await Promise.all(kept.userPids.map((pid) => processExists(host, pid)))).every(Boolean)
+  ) {
+    return kept;
+  }
+  let scan: OrphanScan;
+  if (files.length === 0) scan = { files: fileList, userPids: [], readAt: now, orphans: [] };
+  else {
+    const { users, unreadable } = await readHugetlbfsUsers(host, mounts);
+    const userPids = [...new Set([...users.values()].flatMap((pids) => [...pids]))];
+    // A file may be in use by a process gzmem may not look into: then no file is called an orphan.
+    if (unreadable.length === 0) scan = { files: fileList, userPids, readAt: now, orphans: findOrphans(files, users) };
+    else {
+      const processes = `${unreadable.length} process${unreadable.length === 1 ? '' : 'es'}`;
+      const orphansWhy = `cannot tell (run as root): the maps or open files of ${processes} could not be read`;
+      scan = { files: fileList, userPids, readAt: now, orphans: null, orphansWhy };
+    }
+  }
+  if (cache) cache.orphanScan = scan;
+  return scan;
 }

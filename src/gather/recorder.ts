@@ -90,7 +90,7 @@ export function startRecorder(host: Host, store: Store, options: RecorderOptions
     const chosen = processes.filter((x) => selected(x, options.targets));
     // The machine part is read once per tick, process or not, and shared by every target's snapshot.
     const scanOrphans = ts - lastOrphanScan >= ORPHAN_SCAN_MS;
-    const machine = await machineSnapshot(host, chosen, started, { orphans: scanOrphans });
+    const machine = await machineSnapshot(host, chosen, started, { orphans: scanOrphans, cache });
     if (scanOrphans) lastOrphanScan = ts;
     const scanned = scanOrphans || !machinePart ? machine : machinePart;
     machinePart = {

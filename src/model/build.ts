@@ -436,6 +436,9 @@ export function buildProcess(input: ProcessInput): DpdkProcess {
       ...(p.mappingsCarriedOver && p.mappingsReadAt
         ? [{ part: 'hugetlb mappings (smaps_rollup, numa_maps): HugetlbPages unchanged since', readAt: p.mappingsReadAt.toISOString() }]
         : []),
+      ...(p.threadsReadAt
+        ? [{ part: 'threads (names, states, last CPUs): a sampler reads them once a second', readAt: p.threadsReadAt.toISOString() }]
+        : []),
       ...(preload?.ringsCarriedOver
         ? [{ part: 'ring list (preload registry): no ring created or freed since', readAt: preload.ringsReadAt.toISOString() }]
         : []),

@@ -253,6 +253,8 @@ export interface Snapshot {
   /** null when not looked for, or when gzmem cannot tell (then orphansWhy says why). */
   orphans: Orphan[] | null;
   orphansWhy?: string;
+  /** Machine parts a sampler did not read again at this sample, and when it read them. */
+  carriedOver?: { part: string; readAt: string }[];
   /** The per-stack gazelle view, from `gzmem lstack show`. */
   lstack?: GazelleView[];
 }

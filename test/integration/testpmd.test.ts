@@ -141,7 +141,14 @@ test('-m <file> writes the view to a file; -i repeats', { skip }, async () => {
   const kib = Number(/HugetlbPages:\s+(\d+) kB/.exec(readFileSync(`/proc/${tp!.pid}/status`, 'utf8'))![1]);
   // So are telemetry's lists (memzones, pool geometry) while the heaps say nothing was reserved.
   const parts = docs.map((d) => d.processes[0]!.carriedOver.map((c) => c.part.split(' ')[0]));
-  assert.deepEqual(parts, [[], ['hugetlb', 'memzones,'], ['hugetlb', 'memzones,']]);
+  // Faster than once a second, the threads and the machine's hugepage counts are read once a second.
+  assert.deepEqual(parts, [[], ['hugetlb', 'threads', 'memzones,'], ['hugetlb', 'threads', 'memzones,']]);
+  assert.deepEqual(
+    docs.map((d) => (d.carriedOver ?? []).map((c) => c.part.split(':')[0])),
+    [[], ['machine hugepages'], ['machine hugepages']],
+  );
+  assert.equal(docs[2]!.carriedOver![0]!.readAt, docs[1]!.carriedOver![0]!.readAt);
+  assert.ok(docs[1]!.carriedOver![0]!.readAt <= docs[0]!.takenAt);
   assert.equal(docs[2]!.processes[0]!.carriedOver[0]!.readAt, docs[1]!.processes[0]!.carriedOver[0]!.readAt);
   assert.deepEqual(docs[2]!.processes[0]!.memzones, docs[0]!.processes[0]!.memzones);
   assert.ok(docs.every((d) => d.processes[0]!.waterfall.reserved.bytes === kib * 1024));

@@ -41,8 +41,9 @@ export async function killTargets(rounds: number, seed = 1): Promise<KillResult>
       const gz = await startGzload({ prefix, app: ['--stacks', '1', '--tcp_conn_count', '16'] });
       // Let the recorder see it, then read it and kill it somewhere inside the read.
       await new Promise((x) => setTimeout(x, 250));
-      // From 5 ms on: by then gzmem has found the pid, so the kill lands inside the read or after it.
-      const delay = 5 + r() * 25;
+      // From 2 ms on: by then gzmem has found the pid. A warm read of this target takes 10 to 20 ms,
+      // so most kills land inside it, the rest after it.
+      const delay = 2 + r() * 16;
       const read = readTarget(host, String(gz.pid), { timeoutMs: 500 }).then(
         () => 'snapshot',
         (err: unknown) => (err instanceof GzmemError ? `exit ${err.exitCode}` : `crash: ${String(err)}`),
@@ -63,6 +64,7 @@ export async function killTargets(rounds: number, seed = 1): Promise<KillResult>
   try {
     result.targets = store.targets().length;
     result.gaps = store.gaps(prefix).length;
+    if (process.env.DEBUG_GAPS) console.log(JSON.stringify(store.gaps(prefix)));
   } finally {
     store.close();
     rmSync(dir, { recursive: true, force: true });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readHugepages, parsePageSizeDir } from '../../src/collect/hugepages.js';
-import { MAPPINGS_MAX_AGE_MS, parseNumaMapsHuge, parseSize, parseSmapsRollupHugetlb, parseStat, readProcess, readThreads, type MappingsCache } from '../../src/collect/process.js';
+import { MAPPINGS_MAX_AGE_MS, parseNumaMapsHuge, parseSize, parseSmapsRollupHugetlb, parseStat, readProcess, readThreads, THREADS_MAX_AGE_MS, type MappingsCache } from '../../src/collect/process.js';
 import { buildProcess } from '../../src/model/build.js';
 import { parseHugetlbfsMounts, prefixOfHugeFile } from '../../src/collect/hugetlbfs.js';
 import { ProtocolError, NotFoundError } from '../../src/errors.js';
@@ -80,16 +80,32 @@ test('hugetlbfs mounts and file prefixes', () => {
 test('a sampler that keeps its reading does not walk unchanged mappings again, and says so', async () => {
   const host = fixtureHost('testpmd');
   const cache: MappingsCache = new Map();
-  const first = await readProcess(host, 11965, { mappings: cache, affinity: new Map() });
+  const first = await readProcess(host, 11965, { mappings: cache, threads: new Map() });
   assert.equal(first.mappingsCarriedOver, false);
-  const second = await readProcess(host, 11965, { mappings: cache, affinity: new Map() });
+  const second = await readProcess(host, 11965, { mappings: cache, threads: new Map() });
   assert.equal(second.mappingsCarriedOver, true, 'HugetlbPages unchanged: the last walk still holds');
   assert.deepEqual(second.numa, first.numa);
   assert.equal(buildProcess({ process: second }).carriedOver[0]?.readAt, first.mappingsReadAt!.toISOString());
   // Once the counter differs, the mappings are read again.
   cache.set(11965, { ...cache.get(11965)!, statusHugetlbBytes: 1 });
-  assert.equal((await readProcess(host, 11965, { mappings: cache, affinity: new Map() })).mappingsCarriedOver, false);
+  assert.equal((await readProcess(host, 11965, { mappings: cache, threads: new Map() })).mappingsCarriedOver, false);
   // And after the longest allowed age, even with the counter the same.
   cache.set(11965, { ...cache.get(11965)!, readAt: new Date(host.now().getTime() - MAPPINGS_MAX_AGE_MS - 1) });
-  assert.equal((await readProcess(host, 11965, { mappings: cache, affinity: new Map() })).mappingsCarriedOver, false);
+  assert.equal((await readProcess(host, 11965, { mappings: cache, threads: new Map() })).mappingsCarriedOver, false);
+});
+
+test('a sampler faster than once a second reads the threads once a second, and says when it did', async () => {
+  const host = fixtureHost('testpmd');
+  const cache = { mappings: new Map(), threads: new Map() } as Parameters<typeof readProcess>[2] & object;
+  const first = await readProcess(host, 11965, cache);
+  assert.equal(first.threadsReadAt, undefined, 'read now');
+  assert.ok(first.threads.length > 0);
+  const second = await readProcess(host, 11965, cache);
+  assert.deepEqual(second.threads, first.threads);
+  assert.equal(second.threadsReadAt?.getTime(), host.now().getTime());
+  assert.match(buildProcess({ process: second }).carriedOver.map((c) => c.part).join('\n'), /^threads/m);
+  // A second later they are due again.
+  const kept = cache.threads.get(11965)!;
+  cache.threads.set(11965, { ...kept, readAt: kept.readAt - THREADS_MAX_AGE_MS });
+  assert.equal((await readProcess(host, 11965, cache)).threadsReadAt, undefined);
 });
