@@ -43,7 +43,7 @@ export function startRecording(
 }
 
 export async function runRecord(host: Host, o: RecordOptions): Promise<void> {
-  const store = openStore(o.db);
+  const store = openStore(o.db, undefined, { commitEveryMs: 1000 });
   const recorder = startRecording(host, store, o);
   const what = o.targets.length ? o.targets.join(', ') : 'every DPDK process';
   process.stderr.write(`gzmem: recording ${what} into ${o.db} every ${o.intervalSec} s (Ctrl-C stops)\n`);

@@ -23,7 +23,7 @@ export interface ServeOptions extends RecordOptions {
 const WEB_ROOT = fileURLToPath(new URL('../../dist/web/', import.meta.url));
 
 export async function runServe(host: Host, o: ServeOptions): Promise<void> {
-  const store = openStore(o.db);
+  const store = openStore(o.db, undefined, { commitEveryMs: 1000 });
   const latest = new Map<string, Snapshot>();
   let recorder: Recorder | undefined;
   const metrics = createMetrics({ latest: () => latest, alive: () => recorder?.alive() ?? new Set(), machine: () => recorder?.machine() });

@@ -47,7 +47,7 @@ function selected(p: DpdkProcess, targets: string[] | undefined): boolean {
 }
 
 /** A stored target the user asked for: by prefix, or by the pid it last had. */
-function wanted(t: TargetRow, targets: string[] | undefined): boolean {
+function wanted(t: Pick<TargetRow, 'key' | 'pid'>, targets: string[] | undefined): boolean {
   if (!targets || targets.length === 0) return true;
   return targets.some((x) => x === t.key || (t.pid !== null && x === String(t.pid)));
 }
@@ -78,6 +78,9 @@ export function startRecorder(host: Host, store: Store, options: RecorderOptions
   const wantedSocket = (prefix: string, pid: number | undefined) =>
     targets.length === 0 || targets.some((t) => t === prefix || (isPid(t) && (pid === undefined || t === String(pid))));
   const gather: GatherOptions = { ...options, cache, wanted: wantedSocket, attachBesidePreload: false };
+  // The targets alive in the store, with their last pid: read once, then kept tick by tick (a read
+  // of the store would commit the ticks it is still gathering).
+  const aliveInStore = new Map<string, number | null>(store.targets().flatMap((t) => (t.alive ? [[t.key, t.pid] as const] : [])));
 
   const tick = async (): Promise<Tick> => {
     const started = performance.now();
@@ -123,7 +126,9 @@ export function startRecorder(host: Host, store: Store, options: RecorderOptions
     // A target is gone when its process is; one that lives but missed a tick is retried first.
     const exited: string[] = [];
     const silent: string[] = [];
-    for (const t of store.targets().filter((x) => x.alive && !seen.has(x.key) && wanted(x, options.targets))) {
+    for (const s of samples) aliveInStore.set(s.key, s.pid);
+    const unseen = [...aliveInStore].map(([key, pid]) => ({ key, pid })).filter((x) => !seen.has(x.key) && wanted(x, options.targets));
+    for (const t of unseen) {
       if (t.pid === null || !(await processExists(host, t.pid))) {
         exited.push(t.key);
         misses.delete(t.key);
@@ -141,6 +146,7 @@ export function startRecorder(host: Host, store: Store, options: RecorderOptions
     store.markGone(ts, exited, 'exited');
     store.markGone(ts, silent, `stopped answering for ${MISSES_BEFORE_GAP} ticks`);
     const gone = [...exited, ...silent];
+    for (const key of gone) aliveInStore.delete(key);
     if (ts - lastMaintain >= MAINTAIN_EVERY_MS) {
       store.maintain(ts);
       lastMaintain = ts;

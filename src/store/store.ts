@@ -2,6 +2,8 @@
 // and per-hour min/avg/max, each tier with its own retention. The only module with SQL.
 
 import Database from 'better-sqlite3';
+import { closeSync, ftruncateSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { highestPoint } from '../model/peaks.js';
 import { MIGRATIONS } from './migrations.js';
 import { GzmemError, ExitCode, errorMessage } from '../errors.js';
@@ -91,12 +93,23 @@ function migrate(db: Database.Database): void {
   }
 }
 
+export interface WriterOptions {
+  /**
+   * A writer faster than once a second appends each tick to a journal file beside the database
+   * (one write) and commits the ticks to SQLite together this often: one commit rewrites a page
+   * per series (a tick of 30 series was 80 writes). A journal left by a writer that died is
+   * replayed by whoever opens the database next, so a kill still loses at most the tick it hit.
+   */
+  commitEveryMs?: number;
+}
+
 /** SQLite's own default page cache (KiB). */
 const CACHE_KIB = 2000;
 
 export function openStore(
   path: string,
   retention: Retention = { rawMs: RAW_RETENTION_MS, minuteMs: MINUTE_RETENTION_MS, hourMs: HOUR_RETENTION_MS },
+  writer: WriterOptions = {},
 ): Store {
   let db: Database.Database;
   try {
@@ -169,6 +182,30 @@ export function openStore(
       breakLines(t.id, ts);
     }
   });
+
+  replayDeadJournals(path, (tick) => record(tick.ts, tick.samples, tick.maxSilenceMs ?? Infinity));
+  const journal = writer.commitEveryMs ? openJournal(path) : undefined;
+  let pending: JournalTick[] = [];
+  let lastCommit = 0;
+  const commitPending = db.transaction((ticks: JournalTick[]) => {
+    for (const t of ticks) record(t.ts, t.samples, t.maxSilenceMs ?? Infinity);
+  });
+  /** Every read and every other write sees the ticks still in the journal: they are committed first. */
+  const flush = () => {
+    if (pending.length === 0) return;
+    commitPending(pending);
+    pending = [];
+    lastCommit = performance.now();
+    if (journal) ftruncateSync(journal.fd, 0);
+  };
+  const recordTick = (ts: number, samples: TargetSample[], maxSilenceMs: number) => {
+    if (!journal) return record(ts, samples, maxSilenceMs);
+    const tick: JournalTick = { ts, samples, ...(Number.isFinite(maxSilenceMs) ? { maxSilenceMs } : {}) };
+    writeSync(journal.fd, `${JSON.stringify(tick)}\n`);
+    pending.push(tick);
+    // The margin lets a 1 Hz writer, whose ticks come a few ms early or late, commit every tick.
+    if (performance.now() - lastCommit >= writer.commitEveryMs! - 100) flush();
+  };
 
   const rollup = (from: string, to: string, bucket: number, since: number, until: number) => {
     // Whole buckets only: [since, until) is aligned by the caller.
@@ -269,19 +306,22 @@ export function openStore(
 
   return {
     path,
-    record: (ts, samples, maxSilenceMs = Infinity) => record(ts, samples, maxSilenceMs),
-    markGone: (ts, keys, reason) => markGone(ts, keys, reason),
+    record: (ts, samples, maxSilenceMs = Infinity) => recordTick(ts, samples, maxSilenceMs),
+    markGone: (ts, keys, reason) => {
+      if (keys.length === 0) return;
+      flush();
+      markGone(ts, keys, reason);
+    },
     targets: () =>
-      (
-        allTargets.all() as {
-          key: string;
-          pid: number | null;
-          command: string | null;
-          alive: number;
-          first_seen: number;
-          last_seen: number;
-        }[]
-      ).map((r) => ({
+      (flush(),
+      allTargets.all() as {
+        key: string;
+        pid: number | null;
+        command: string | null;
+        alive: number;
+        first_seen: number;
+        last_seen: number;
+      }[]).map((r) => ({
         key: r.key,
         pid: r.pid,
         command: r.command,
@@ -290,26 +330,97 @@ export function openStore(
         lastSeen: r.last_seen,
       })),
     gaps: (key) =>
-      db
+      (flush(), db)
         .prepare(
           `SELECT g.start_ts AS start, g.end_ts AS end, g.reason FROM gaps g JOIN targets t ON t.id = g.target_id
            WHERE t.key = ? ORDER BY g.start_ts`,
         )
         .all(key) as { start: number; end: number | null; reason: string }[],
-    query,
+    query: (q) => (flush(), query(q)),
     latestSnapshot: (key) =>
       (
-        db
+        (flush(), db)
           .prepare('SELECT s.json FROM snapshots s JOIN targets t ON t.id = s.target_id WHERE t.key = ? ORDER BY s.ts DESC LIMIT 1')
           .get(key) as { json: string } | undefined
       )?.json,
-    maintain: (now) => maintain(now),
-    counts: () => ({
-      raw: (db.prepare('SELECT count(*) AS n FROM raw').get() as { n: number }).n,
-      minute: (db.prepare('SELECT count(*) AS n FROM minute').get() as { n: number }).n,
-      hour: (db.prepare('SELECT count(*) AS n FROM hour').get() as { n: number }).n,
-      snapshots: (db.prepare('SELECT count(*) AS n FROM snapshots').get() as { n: number }).n,
-    }),
-    close: () => db.close(),
+    maintain: (now) => {
+      flush();
+      maintain(now);
+    },
+    counts: () => (
+      flush(),
+      {
+        raw: (db.prepare('SELECT count(*) AS n FROM raw').get() as { n: number }).n,
+        minute: (db.prepare('SELECT count(*) AS n FROM minute').get() as { n: number }).n,
+        hour: (db.prepare('SELECT count(*) AS n FROM hour').get() as { n: number }).n,
+        snapshots: (db.prepare('SELECT count(*) AS n FROM snapshots').get() as { n: number }).n,
+      }
+    ),
+    close: () => {
+      flush();
+      if (journal) {
+        closeSync(journal.fd);
+        unlinkSync(journal.path);
+      }
+      db.close();
+    },
   };
+}
+
+interface JournalTick {
+  ts: number;
+  samples: TargetSample[];
+  maxSilenceMs?: number;
+}
+
+/** `<db>-ticks-<pid>`: the ticks a writer has not committed yet, one JSON line each. */
+const journalName = (dbPath: string, pid: number) => `${basename(dbPath)}-ticks-${pid}`;
+
+function openJournal(dbPath: string): { fd: number; path: string } {
+  const path = join(dirname(dbPath), journalName(dbPath, process.pid));
+  return { fd: openSync(path, 'a'), path };
+}
+
+/** A writer's pid that is gone or a zombie: its journal is no one's. */
+function writerGone(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return /^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Commits the journals of writers that died before committing them. Renaming claims one, so two
+ * openers never replay it twice; a line cut short by the kill is skipped.
+ */
+function replayDeadJournals(dbPath: string, replay: (tick: JournalTick) => void): void {
+  const prefix = `${basename(dbPath)}-ticks-`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(dbPath));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(name.slice(prefix.length));
+    if (!name.startsWith(prefix) || !Number.isInteger(pid) || pid === process.pid || !writerGone(pid)) continue;
+    const claimed = join(dirname(dbPath), `${name}.replaying-${process.pid}`);
+    try {
+      renameSync(join(dirname(dbPath), name), claimed);
+    } catch {
+      continue; // another opener claimed it
+    }
+    for (const line of readFileSync(claimed, 'utf8').split('\n')) {
+      let tick: JournalTick;
+      try {
+        tick = JSON.parse(line) as JournalTick;
+      } catch {
+        continue;
+      }
+      replay(tick);
+    }
+    unlinkSync(claimed);
+  }
 }

@@ -129,3 +129,37 @@ test('a peak is the highest point, the first when it repeats, none without value
   assert.equal(highestPoint([1, 2], [null, null]), undefined);
   assert.deepEqual(highestPoint([7], [0]), { ts: 7, value: 0 });
 });
+
+test('a writer that commits once a second journals every tick: killed before its commit, the next opener replays the ticks', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { existsSync, readdirSync } = await import('node:fs');
+  const path = join(dir, 'journal.db');
+  const storeModule = new URL('../../src/store/store.ts', import.meta.url).href;
+  // A writer in a process of its own: 7 ticks, none committed (the first commit would come after a minute), then SIGKILL.
+  const writer = `
+    const { openStore } = await import(${JSON.stringify(storeModule)});
+    const store = openStore(${JSON.stringify(path)}, undefined, { commitEveryMs: 60_000 });
+    for (let i = 0; i < 7; i++) store.record(${T0} + i * 100, [{ ...${JSON.stringify(sample('fast', 0))}, values: { process: { in_use_bytes: i } } }], 3000);
+    process.kill(process.pid, 'SIGKILL');`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', writer], { encoding: 'utf8' });
+  assert.equal(r.signal, 'SIGKILL', r.stderr);
+  const journals = () => readdirSync(dir).filter((n) => n.startsWith('journal.db-ticks-'));
+  assert.equal(journals().length, 1, 'the killed writer left its journal');
+  const raw = new Database(path, { readonly: true });
+  assert.equal((raw.prepare('SELECT count(*) AS n FROM raw').get() as { n: number }).n, 0, 'nothing was committed');
+  raw.close();
+  const store = openStore(path);
+  assert.deepEqual(journals(), [], 'replayed and removed');
+  assert.equal(store.targets()[0]!.lastSeen, T0 + 600, 'the last tick before the kill is kept');
+  const values = store.query({ key: 'fast', scope: 'process', from: T0, to: T0 + 1000, maxPoints: 100 }).series[0]!.values;
+  assert.deepEqual(values, [0, 1, 2, 3, 4, 5, 6]);
+  store.close();
+  // A writer that lives keeps its ticks in the journal until it commits; its reads commit them first.
+  const live = openStore(path, undefined, { commitEveryMs: 60_000 });
+  live.record(T0 + 700, [{ ...sample('fast', 0), values: { process: { in_use_bytes: 7 } } }], 3000);
+  assert.equal(journals().length, 1);
+  assert.equal(live.targets()[0]!.lastSeen, T0 + 700);
+  live.close();
+  assert.deepEqual(journals(), [], 'a clean close commits and removes the journal');
+  assert.ok(!existsSync(`${path}-ticks-${process.pid}`));
+});
