@@ -72,7 +72,8 @@ async function samplingCost(preload: boolean, hz: number): Promise<void> {
     const off: number[] = [];
     const on: number[] = [];
     process.kill(rec.pid!, 'SIGSTOP');
-    for (let i = 0; i < windows; i++) {
+    // off, on, off, ..., off: every window with the recorder has one without it on each side.
+    for (let i = 0; i < windows + 1; i++) {
       if (i % 2 === 0) {
         off.push(await window(gz));
         process.kill(rec.pid!, 'SIGCONT');
@@ -84,8 +85,12 @@ async function samplingCost(preload: boolean, hz: number): Promise<void> {
       }
     }
     const label = `${hz} Hz, ${preload ? 'preload' : 'attach, no preload'}`;
+    // Each window with the recorder against the mean of the windows just before and after it: the
+    // machine's slow drifts and bursts (other tenants) touch both sides of a pair alike.
+    const paired = on.flatMap((x, i) => (off[i + 1] !== undefined ? [x / ((off[i]! + off[i + 1]!) / 2)] : []));
     console.log(
       `sampling ${label.padEnd(26)}: ${mpps(median(on))} vs ${mpps(median(off))} Mpps  ratio ${(median(on) / median(off)).toFixed(4)}` +
+        `, paired ${median(paired).toFixed(4)}` +
         `  (${windows} alternating ${windowSec} s windows; on: ${on.map(mpps).join(' ')}; off: ${off.map(mpps).join(' ')})`,
     );
   } finally {
