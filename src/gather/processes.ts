@@ -309,7 +309,6 @@ export async function readAll(host: Host, options: GatherOptions = {}): Promise<
   const processes: DpdkProcess[] = [];
   const problems: string[] = [];
   const seen = new Set<number>();
-  const wanted = options.wanted;
   for (const socket of await socketsToRead(host, options)) {
     try {
       const conn = await connect(socket.path, options);
