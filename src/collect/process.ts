@@ -126,13 +126,16 @@ interface AffinityReading {
 const AFFINITY_MAX_AGE_MS = 10_000;
 /**
  * A sampler faster than this reads the threads (a stat per thread) once per this long: on a core
- * shared with the application, those reads were a sixth of a 10 Hz sample's cost. The margin lets
- * a 1 Hz sampler, whose ticks come a few ms early or late, read them at every tick.
+ * shared with the application, those reads were a sixth of a 10 Hz sample's cost.
  */
 export const THREADS_MAX_AGE_MS = 1000;
 const JITTER_MS = 100;
 
-/** Whether a part read at `readAt` (ms) is due again at `now` under a once-per-`maxAgeMs` rule. */
+/**
+ * Whether a part read at `readAt` (ms) is due again at `now` under a once-per-`maxAgeMs` rule. The
+ * margin lets a sampler whose interval is `maxAgeMs`, and whose ticks come a few ms early or late,
+ * read it at every tick.
+ */
 export function isDue(readAt: number, now: number, maxAgeMs: number): boolean {
   return now - readAt >= maxAgeMs - JITTER_MS;
 }

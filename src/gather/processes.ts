@@ -59,6 +59,8 @@ export interface SampleCache {
 interface OrphanScan {
   files: string;
   userPids: number[];
+  /** When the files were listed, and when their users were last searched for. */
+  listedAt: number;
   readAt: number;
   orphans: Orphan[] | null;
   orphansWhy?: string;
@@ -353,6 +355,8 @@ async function socketsToRead(host: Host, options: GatherOptions): Promise<Teleme
  * reads them once a second, and at once when a process it reads shows another HugetlbPages.
  */
 const MACHINE_MAX_AGE_MS = 1000;
+/** A sampler lists the hugetlbfs files at most this often (a file holds its pages until removed). */
+const ORPHAN_LIST_MS = 5_000;
 /** An orphan scan reads every process's maps and fds: repeated without a reason only this rarely. */
 const ORPHAN_SCAN_MAX_AGE_MS = 60_000;
 
@@ -370,7 +374,7 @@ export async function machineSnapshot(
   const mounts = carried ? undefined : await readHugetlbfsMounts(host);
   const hugepages = carried ? kept.hugepages : buildMachineHugepages(await readHugepages(host), mounts!);
   if (cache && !carried) cache.machine = { hugepages, readAt: now, processesHugetlb };
-  const scan = options.orphans ? await scanOrphans(host, mounts ?? (await readHugetlbfsMounts(host)), cache) : undefined;
+  const scan = options.orphans ? await scanOrphans(host, async () => mounts ?? readHugetlbfsMounts(host), cache) : undefined;
   return {
     schemaVersion: SCHEMA_VERSION,
     takenAt: host.now().toISOString(),
@@ -387,35 +391,36 @@ export async function machineSnapshot(
 }
 
 /**
- * Orphans: hugetlbfs files nobody maps or holds. Without files there are none, and finding users
- * (every process's maps and fds) is skipped. A sampler scans for users again only when the files
- * changed, a process that used one is gone, or ORPHAN_SCAN_MAX_AGE_MS passed: a file becomes an
- * orphan when its last user exits.
+ * Orphans: hugetlbfs files nobody maps or holds. A sampler lists the files every ORPHAN_LIST_MS.
+ * Without files there are none, and finding users (every process's maps and fds) is skipped; it is
+ * done again only when the files changed, a process that used one is gone, or
+ * ORPHAN_SCAN_MAX_AGE_MS passed: a file becomes an orphan when its last user exits.
  */
-async function scanOrphans(host: Host, mounts: HugetlbfsMount[], cache: SampleCache | undefined): Promise<OrphanScan> {
+async function scanOrphans(host: Host, readMounts: () => Promise<HugetlbfsMount[]>, cache: SampleCache | undefined): Promise<OrphanScan> {
   const now = host.now().getTime();
+  const kept = cache?.orphanScan;
+  if (kept && !isDue(kept.listedAt, now, ORPHAN_LIST_MS)) return kept;
+  const mounts = await readMounts();
   const files = await readHugetlbfsFiles(mounts);
   const fileList = files.map((f) => `${f.path}:${f.bytes}`).join('\n');
-  const kept = cache?.orphanScan;
+  let scan: OrphanScan;
   if (
     kept &&
     kept.files === fileList &&
     !isDue(kept.readAt, now, ORPHAN_SCAN_MAX_AGE_MS) &&
     (await Promise.all(kept.userPids.map((pid) => processExists(host, pid)))).every(Boolean)
   ) {
-    return kept;
-  }
-  let scan: OrphanScan;
-  if (files.length === 0) scan = { files: fileList, userPids: [], readAt: now, orphans: [] };
+    scan = { ...kept, listedAt: now };
+  } else if (files.length === 0) scan = { files: fileList, userPids: [], listedAt: now, readAt: now, orphans: [] };
   else {
     const { users, unreadable } = await readHugetlbfsUsers(host, mounts);
     const userPids = [...new Set([...users.values()].flatMap((pids) => [...pids]))];
+    const found = { files: fileList, userPids, listedAt: now, readAt: now };
     // A file may be in use by a process gzmem may not look into: then no file is called an orphan.
-    if (unreadable.length === 0) scan = { files: fileList, userPids, readAt: now, orphans: findOrphans(files, users) };
+    if (unreadable.length === 0) scan = { ...found, orphans: findOrphans(files, users) };
     else {
       const processes = `${unreadable.length} process${unreadable.length === 1 ? '' : 'es'}`;
-      const orphansWhy = `cannot tell (run as root): the maps or open files of ${processes} could not be read`;
-      scan = { files: fileList, userPids, readAt: now, orphans: null, orphansWhy };
+      scan = { ...found, orphans: null, orphansWhy: `cannot tell (run as root): the maps or open files of ${processes} could not be read` };
     }
   }
   if (cache) cache.orphanScan = scan;

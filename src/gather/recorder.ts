@@ -35,7 +35,7 @@ export interface Recorder {
   latest: Map<string, Snapshot>;
   /** Keys of the targets that answered at the last tick. */
   alive(): ReadonlySet<string>;
-  /** The machine at the last tick (hugepages every tick, orphans every ORPHAN_SCAN_MS). */
+  /** The machine at the last tick (hugepages every tick, orphans as machineSnapshot's cache scans them). */
   machine(): MachinePart | undefined;
   tick(): Promise<Tick>;
   stop(): Promise<void>;
@@ -55,8 +55,6 @@ function wanted(t: Pick<TargetRow, 'key' | 'pid'>, targets: string[] | undefined
 export type MachinePart = Pick<Snapshot, 'hugepages' | 'orphans' | 'orphansWhy' | 'takenAt'>;
 
 const MAINTAIN_EVERY_MS = 60_000;
-/** The orphan scan reads every process's maps and open files: not at every tick of a fast recorder. */
-const ORPHAN_SCAN_MS = 5_000;
 /** Ticks a target whose process still lives may miss before its silence becomes a gap. */
 const MISSES_BEFORE_GAP = 3;
 
@@ -70,7 +68,6 @@ export function startRecorder(host: Host, store: Store, options: RecorderOptions
   const intervalMs = options.intervalSec * 1000;
   let alive = new Set<string>();
   let machinePart: MachinePart | undefined;
-  let lastOrphanScan = -Infinity;
   const cache = newSampleCache();
   const trends = newTrendKeeper();
   const targets = options.targets ?? [];
@@ -91,24 +88,21 @@ export function startRecorder(host: Host, store: Store, options: RecorderOptions
     const samples: TargetSample[] = [];
     const seen = new Set<string>();
     const chosen = processes.filter((x) => selected(x, options.targets));
-    // The machine part is read once per tick, process or not, and shared by every target's snapshot.
-    const scanOrphans = ts - lastOrphanScan >= ORPHAN_SCAN_MS;
-    const machine = await machineSnapshot(host, chosen, started, { orphans: scanOrphans, cache });
-    if (scanOrphans) lastOrphanScan = ts;
-    const scanned = scanOrphans || !machinePart ? machine : machinePart;
+    // The machine part is read once per tick, process or not, and shared by every target's snapshot
+    // (orphans as the cache last scanned them: their files are listed every few seconds).
+    const machine = await machineSnapshot(host, chosen, started, { orphans: true, cache });
     machinePart = {
       takenAt: machine.takenAt,
       hugepages: machine.hugepages,
-      orphans: scanned.orphans,
-      ...(scanned.orphansWhy !== undefined ? { orphansWhy: scanned.orphansWhy } : {}),
+      orphans: machine.orphans,
+      ...(machine.orphansWhy !== undefined ? { orphansWhy: machine.orphansWhy } : {}),
     };
     for (const p of chosen) {
       const key = targetKey(p);
       seen.add(key);
       trends.observe(key, p, ts);
       const view = await gazelleViewOf(host, p, cache).catch(() => undefined);
-      // The machine part as last read: orphans from the latest scan, even between scans.
-      const snapshot: Snapshot = { ...machine, ...machinePart, processes: [p], ...(view ? { lstack: [view] } : {}) };
+      const snapshot: Snapshot = { ...machine, processes: [p], ...(view ? { lstack: [view] } : {}) };
       latest.set(key, snapshot);
       const v = seriesOf(p, view);
       samples.push({

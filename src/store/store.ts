@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { closeSync, ftruncateSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { highestPoint } from '../model/peaks.js';
+import { isDue, parseStat } from '../collect/process.js';
 import { MIGRATIONS } from './migrations.js';
 import { GzmemError, ExitCode, errorMessage } from '../errors.js';
 
@@ -202,9 +203,8 @@ export function openStore(
     if (journal) ftruncateSync(journal.fd, 0);
   };
   const recordTick = (ts: number, samples: TargetSample[], maxSilenceMs: number) => {
-    // The margin lets a 1 Hz writer, whose ticks come a few ms early or late, commit every tick,
-    // and then without the journal.
-    const due = performance.now() - lastCommit >= (writer.commitEveryMs ?? 0) - 100;
+    // A 1 Hz writer, whose ticks come a few ms early or late, commits every tick, without the journal.
+    const due = isDue(lastCommit, performance.now(), writer.commitEveryMs ?? 0);
     if (!journal || (due && pending.length === 0)) {
       record(ts, samples, maxSilenceMs);
       lastCommit = performance.now();
@@ -313,6 +313,13 @@ export function openStore(
     };
   };
 
+  const afterFlush =
+    <A extends unknown[], R>(read: (...args: A) => R) =>
+    (...args: A): R => {
+      flush();
+      return read(...args);
+    };
+
   return {
     path,
     record: (ts, samples, maxSilenceMs = Infinity) => recordTick(ts, samples, maxSilenceMs),
@@ -321,16 +328,17 @@ export function openStore(
       flush();
       markGone(ts, keys, reason);
     },
-    targets: () =>
-      (flush(),
-      allTargets.all() as {
-        key: string;
-        pid: number | null;
-        command: string | null;
-        alive: number;
-        first_seen: number;
-        last_seen: number;
-      }[]).map((r) => ({
+    targets: afterFlush(() =>
+      (
+        allTargets.all() as {
+          key: string;
+          pid: number | null;
+          command: string | null;
+          alive: number;
+          first_seen: number;
+          last_seen: number;
+        }[]
+      ).map((r) => ({
         key: r.key,
         pid: r.pid,
         command: r.command,
@@ -338,33 +346,32 @@ export function openStore(
         firstSeen: r.first_seen,
         lastSeen: r.last_seen,
       })),
-    gaps: (key) =>
-      (flush(), db)
-        .prepare(
-          `SELECT g.start_ts AS start, g.end_ts AS end, g.reason FROM gaps g JOIN targets t ON t.id = g.target_id
-           WHERE t.key = ? ORDER BY g.start_ts`,
-        )
-        .all(key) as { start: number; end: number | null; reason: string }[],
-    query: (q) => (flush(), query(q)),
-    latestSnapshot: (key) =>
-      (
-        (flush(), db)
-          .prepare('SELECT s.json FROM snapshots s JOIN targets t ON t.id = s.target_id WHERE t.key = ? ORDER BY s.ts DESC LIMIT 1')
-          .get(key) as { json: string } | undefined
-      )?.json,
-    maintain: (now) => {
-      flush();
-      maintain(now);
-    },
-    counts: () => (
-      flush(),
-      {
-        raw: (db.prepare('SELECT count(*) AS n FROM raw').get() as { n: number }).n,
-        minute: (db.prepare('SELECT count(*) AS n FROM minute').get() as { n: number }).n,
-        hour: (db.prepare('SELECT count(*) AS n FROM hour').get() as { n: number }).n,
-        snapshots: (db.prepare('SELECT count(*) AS n FROM snapshots').get() as { n: number }).n,
-      }
     ),
+    gaps: afterFlush(
+      (key: string) =>
+        db
+          .prepare(
+            `SELECT g.start_ts AS start, g.end_ts AS end, g.reason FROM gaps g JOIN targets t ON t.id = g.target_id
+           WHERE t.key = ? ORDER BY g.start_ts`,
+          )
+          .all(key) as { start: number; end: number | null; reason: string }[],
+    ),
+    query: afterFlush(query),
+    latestSnapshot: afterFlush(
+      (key: string) =>
+        (
+          db
+            .prepare('SELECT s.json FROM snapshots s JOIN targets t ON t.id = s.target_id WHERE t.key = ? ORDER BY s.ts DESC LIMIT 1')
+            .get(key) as { json: string } | undefined
+        )?.json,
+    ),
+    maintain: afterFlush(maintain),
+    counts: afterFlush(() => ({
+      raw: (db.prepare('SELECT count(*) AS n FROM raw').get() as { n: number }).n,
+      minute: (db.prepare('SELECT count(*) AS n FROM minute').get() as { n: number }).n,
+      hour: (db.prepare('SELECT count(*) AS n FROM hour').get() as { n: number }).n,
+      snapshots: (db.prepare('SELECT count(*) AS n FROM snapshots').get() as { n: number }).n,
+    })),
     close: () => {
       flush();
       if (journal) {
@@ -383,18 +390,17 @@ interface JournalTick {
 }
 
 /** `<db>-ticks-<pid>`: the ticks a writer has not committed yet, one JSON line each. */
-const journalName = (dbPath: string, pid: number) => `${basename(dbPath)}-ticks-${pid}`;
+const journalPrefix = (dbPath: string) => `${basename(dbPath)}-ticks-`;
 
 function openJournal(dbPath: string): { fd: number; path: string } {
-  const path = join(dirname(dbPath), journalName(dbPath, process.pid));
+  const path = join(dirname(dbPath), `${journalPrefix(dbPath)}${process.pid}`);
   return { fd: openSync(path, 'a'), path };
 }
 
 /** A writer's pid that is gone or a zombie: its journal is no one's. */
 function writerGone(pid: number): boolean {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return /^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
+    return /^[ZX]$/.test(parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.state ?? 'X');
   } catch {
     return true;
   }
@@ -405,7 +411,7 @@ function writerGone(pid: number): boolean {
  * openers never replay it twice; a line cut short by the kill is skipped.
  */
 function replayDeadJournals(dbPath: string, replay: (tick: JournalTick) => void): void {
-  const prefix = `${basename(dbPath)}-ticks-`;
+  const prefix = journalPrefix(dbPath);
   let names: string[];
   try {
     names = readdirSync(dirname(dbPath));
