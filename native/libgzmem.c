@@ -17,9 +17,11 @@
  * Nothing here runs per packet: the hooks are control-path calls and all
  * reading happens in telemetry callbacks, except the peak sampler: a
  * low-priority thread (started by the interposed rte_eal_init, off the
- * lcores' CPUs) that reads every pool's occupancy about 1,000 times a
- * second, so a burst between two of gzmem's samples still shows.
- * GZMEM_PEAKS=off leaves it out, GZMEM_PEAK_HZ sets its rate (10..10000).
+ * lcores' CPUs) that reads every pool's occupancy 200 times a second, and
+ * 1,000 times while one fills, so a burst between two of gzmem's samples
+ * still shows; it also sums the rings' entries per creating thread four
+ * times a second. GZMEM_PEAKS=off leaves it out, GZMEM_PEAK_HZ sets its full
+ * rate (10..10000), GZMEM_PEAK_IDLE_HZ its rate while no pool fills.
  * No code path exits or aborts.
  */
 
@@ -966,6 +968,12 @@ gzm_cmd_info(const char *cmd __rte_unused, const char *params __rte_unused,
 #define GZM_PEAK_POOLS 256u
 #define GZM_PEAK_READERS 16u
 #define GZM_PEAK_HZ_DEFAULT 1000u
+/* while no pool rises: waking costs the sampler more than reading (about 20 us on a VM) */
+#define GZM_PEAK_IDLE_HZ_DEFAULT 200u
+/* a rise of more than 1/256 of a pool's size between two passes starts the full rate ... */
+#define GZM_PEAK_RISE 256u
+/* ... which holds this long after the last such rise */
+#define GZM_PEAK_HOLD_NS 50000000ull
 #define GZM_PEAK_PAGE 64u
 
 struct gzm_peak {
@@ -984,6 +992,7 @@ struct gzm_peak_reader {
 	uint64_t id;			/* 0: free */
 	uint64_t since_ns;		/* start of the window being measured */
 	uint64_t since_passes;		/* passes made when it started */
+	uint64_t since_due;		/* and passes due */
 };
 
 static pthread_mutex_t g_peak_mutex = PTHREAD_MUTEX_INITIALIZER;
@@ -995,8 +1004,12 @@ static bool g_peak_closed;		/* rte_eal_cleanup ran: no pool is taken any more */
 static struct gzm_peak g_peaks[GZM_PEAK_POOLS];
 static struct gzm_peak_reader g_readers[GZM_PEAK_READERS];
 static uint64_t g_peak_passes;		/* atomic */
+/* atomic: passes the schedule asked for, at whichever rate held; fewer passes made than due means
+ * the sampler was kept off the CPU */
+static uint64_t g_peak_due;
 static uint64_t g_peak_started_ns;
 static uint32_t g_peak_hz;		/* 0: not running */
+static uint32_t g_peak_idle_hz;
 static uint32_t g_peak_untracked;	/* pools beyond GZM_PEAK_POOLS at the last discovery */
 static cpu_set_t g_peak_cpus;		/* the process's CPUs before EAL pinned the main thread */
 /* lcores that may hold objects in a pool's cache (role not OFF), refreshed every 128 passes: each
@@ -1092,13 +1105,18 @@ gzm_peak_discover(void)
 	pthread_mutex_unlock(&g_peak_mutex);
 }
 
-/* One pass over the listed pools: no DPDK lock, only memory the data path writes. */
-static void
+/*
+ * One pass over the listed pools: no DPDK lock, only memory the data path writes. True when a
+ * pool's in-use rose by more than GZM_PEAK_RISE of its size since the previous pass: a burst may be
+ * under way, and the sampler goes to its full rate.
+ */
+static bool
 gzm_peak_pass(void)
 {
 	struct gzm_peak *pk;
 	uint32_t i, r, in_use;
 	unsigned int lcore;
+	bool rose = false;
 
 	if (__atomic_load_n(&g_peak_passes, __ATOMIC_RELAXED) % 128 == 0) {
 		g_peak_nb_lcores = 0;
@@ -1120,6 +1138,8 @@ gzm_peak_pass(void)
 			pk->since_ns = gzm_now_ns();
 		}
 		in_use = gzm_peak_in_use(pk->mp);
+		if (in_use > pk->now + pk->size / GZM_PEAK_RISE)
+			rose = true;
 		pk->now = in_use;
 		if (in_use > pk->hwm)
 			pk->hwm = in_use;
@@ -1129,6 +1149,7 @@ gzm_peak_pass(void)
 	}
 	pthread_mutex_unlock(&g_peak_mutex);
 	__atomic_fetch_add(&g_peak_passes, 1, __ATOMIC_RELAXED);
+	return rose;
 }
 
 /* rte_mempool_free: off the sampler's list before the pool is freed, and kept off until it is. */
@@ -1227,6 +1248,179 @@ rte_mempool_free(struct rte_mempool *mp)
 		gzm_peak_forget(mp, false);
 }
 
+/* ---- ring totals per owner, walked by the sampler ---- */
+
+/*
+ * Every GZM_RING_WALK_NS the sampler sums the entries of the rings outside memzones (rte_malloc'd,
+ * as gazelle's per-connection rings are) by the thread that created them (gazelle's stack threads
+ * create their connections' rings). It does not take g_lock, which
+ * rte_ring_init on a stack thread takes: it reads the registry as it stands (an entry changing
+ * under it fails validation and is left for the next walk) and holds only DPDK's memory read lock,
+ * per chunk, so no page is unmapped while it reads; a thread waits on that lock only to grow or
+ * shrink the heap. Rings outside DPDK's memory are left out (they are read only by syscall).
+ */
+#define GZM_RING_OWNERS 64u
+#define GZM_RING_WALK_NS 250000000ull
+#define GZM_RING_WALK_CHUNK 64u
+
+struct gzm_ring_owner {
+	pid_t tid;			/* 0: a free slot */
+	uint32_t rings;
+	uint64_t capacity;
+	uint64_t now;			/* entries at the last walk */
+	uint64_t hwm;
+	uint64_t max[GZM_PEAK_READERS];
+	bool seen;
+};
+
+/* under g_peak_mutex */
+static struct gzm_ring_owner g_owners[GZM_RING_OWNERS];
+static uint32_t g_owners_untracked;	/* rings of owners beyond GZM_RING_OWNERS, last walk */
+static uint64_t g_ring_walks;
+static uint64_t g_ring_walk_ns;		/* when the last walk ended */
+static uint64_t g_ring_walk_cpu_ns;	/* CPU time of every walk so far: what walking costs */
+
+struct gzm_owner_sum {
+	pid_t tid;
+	uint32_t rings;
+	uint64_t capacity;
+	uint64_t count;
+};
+
+struct gzm_owner_walk {
+	struct gzm_owner_sum o[GZM_RING_OWNERS];
+	uint32_t n;
+	uint32_t untracked;
+	/* the last page found mapped: rings share pages, so most need no fbarray lookup */
+	uintptr_t page_lo, page_hi;
+};
+
+/* Adds one registry entry to its owner's sums, if it still holds its ring; mem read lock held. */
+static void
+gzm_owner_add(struct gzm_owner_walk *w, const struct gzm_ring_ent *e)
+{
+	const struct rte_ring *r = __atomic_load_n(&e->ring, __ATOMIC_ACQUIRE);
+	struct rte_memseg_list *msl = e->msl;
+	char name[RTE_RING_NAMESIZE];
+	uintptr_t a = (uintptr_t)r;
+	pid_t tid = e->tid;
+	uint32_t i;
+
+	if (r == NULL || msl == NULL)
+		return;
+	if (a < w->page_lo || a + sizeof(*r) > w->page_hi) {
+		if (!gzm_mapped(msl, r, sizeof(*r)))
+			return;
+		w->page_lo = RTE_ALIGN_FLOOR(a, msl->page_sz);
+		w->page_hi = RTE_ALIGN_FLOOR(a + sizeof(*r) - 1, msl->page_sz) + msl->page_sz;
+	}
+	memcpy(name, e->name, sizeof(name));
+	name[sizeof(name) - 1] = '\0';
+	if (strncmp(r->name, name, sizeof(name)) != 0 || !rte_is_power_of_2(r->size) ||
+	    r->mask != r->size - 1 || r->capacity > r->mask)
+		return;
+	/* a memzone's ring (a pool's free objects, a named ring) is listed on its own */
+	if (r->memzone != NULL)
+		return;
+	for (i = 0; i < w->n && w->o[i].tid != tid; i++)
+		;
+	if (i == w->n) {
+		if (w->n == GZM_RING_OWNERS) {
+			w->untracked++;
+			return;
+		}
+		memset(&w->o[w->n++], 0, sizeof(w->o[0]));
+		w->o[i].tid = tid;
+	}
+	w->o[i].rings++;
+	w->o[i].capacity += rte_ring_get_capacity(r);
+	w->o[i].count += rte_ring_count(r);
+}
+
+static uint64_t
+gzm_thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Folds a walk into the owners' table: now, high-water mark and each reader's maximum. */
+static void
+gzm_owners_update(const struct gzm_owner_walk *w, uint64_t cpu_ns)
+{
+	struct gzm_ring_owner *ow, *free_slot;
+	uint32_t i, j, r;
+
+	pthread_mutex_lock(&g_peak_mutex);
+	for (j = 0; j < GZM_RING_OWNERS; j++)
+		g_owners[j].seen = false;
+	for (i = 0; i < w->n; i++) {
+		free_slot = NULL;
+		for (j = 0; j < GZM_RING_OWNERS; j++) {
+			if (g_owners[j].tid == w->o[i].tid)
+				break;
+			/* an owner whose rings are all gone gives its slot up */
+			if (free_slot == NULL && (g_owners[j].tid == 0 || g_owners[j].rings == 0))
+				free_slot = &g_owners[j];
+		}
+		ow = j < GZM_RING_OWNERS ? &g_owners[j] : free_slot;
+		if (ow == NULL)
+			continue;
+		if (ow->tid != w->o[i].tid) {
+			memset(ow, 0, sizeof(*ow));
+			ow->tid = w->o[i].tid;
+		}
+		ow->seen = true;
+		ow->rings = w->o[i].rings;
+		ow->capacity = w->o[i].capacity;
+		ow->now = w->o[i].count;
+		if (ow->now > ow->hwm)
+			ow->hwm = ow->now;
+		for (r = 0; r < GZM_PEAK_READERS; r++)
+			if (ow->now > ow->max[r])
+				ow->max[r] = ow->now;
+	}
+	for (j = 0; j < GZM_RING_OWNERS; j++) {
+		if (g_owners[j].tid != 0 && !g_owners[j].seen) {
+			g_owners[j].rings = 0;
+			g_owners[j].capacity = 0;
+			g_owners[j].now = 0;
+		}
+	}
+	g_owners_untracked = w->untracked;
+	g_ring_walks++;
+	g_ring_walk_ns = gzm_now_ns();
+	g_ring_walk_cpu_ns += cpu_ns;
+	pthread_mutex_unlock(&g_peak_mutex);
+}
+
+/* One walk of the registry; skipped once rte_eal_cleanup has begun (it unmaps the rings). */
+static void
+gzm_owners_walk(void)
+{
+	static struct gzm_owner_walk w;
+	uint64_t cpu = gzm_thread_cpu_ns();
+	uint32_t i, end, hw;
+
+	if (!gzm_command_enter())
+		return;
+	memset(&w, 0, sizeof(w));
+	hw = __atomic_load_n(&g_reg_hw, __ATOMIC_ACQUIRE);
+	for (i = 0; i < hw; i = end) {
+		end = RTE_MIN(i + GZM_RING_WALK_CHUNK, hw);
+		rte_mcfg_mem_read_lock();
+		w.page_lo = w.page_hi = 0;
+		for (; i < end; i++)
+			gzm_owner_add(&w, &g_reg[i]);
+		rte_mcfg_mem_read_unlock();
+	}
+	gzm_command_leave();
+	gzm_owners_update(&w, gzm_thread_cpu_ns() - cpu);
+}
+
 /* Off the lcores' CPUs (rte_mempool_walk is not exported before EAL is up, so it starts after). */
 static void
 gzm_peak_place(void)
@@ -1257,47 +1451,79 @@ gzm_peak_place(void)
 	(void)setpriority(PRIO_PROCESS, (id_t)gzm_gettid(), 19);
 }
 
+static uint64_t
+gzm_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Passes at the idle rate while the pools are still, at the full rate from the first pass that
+ * sees one rise until GZM_PEAK_HOLD_NS after the last rise. A burst is seen rising within an idle
+ * period and its top is then read at the full rate.
+ */
 static void *
 gzm_peak_thread(void *arg __rte_unused)
 {
-	struct timespec next, period;
-	uint64_t ns = 1000000000ull / g_peak_hz;
+	uint64_t fast = 1000000000ull / g_peak_hz, idle = 1000000000ull / g_peak_idle_hz;
+	uint64_t now, next, period, fast_until = 0, next_walk = 0;
+	struct timespec ts;
 
 	gzm_peak_place();
-	period.tv_sec = (time_t)(ns / 1000000000ull);
-	period.tv_nsec = (long)(ns % 1000000000ull);
-	clock_gettime(CLOCK_MONOTONIC, &next);
+	next = gzm_mono_ns();
 	for (;;) {
-		gzm_peak_pass();
-		next.tv_sec += period.tv_sec;
-		next.tv_nsec += period.tv_nsec;
-		if (next.tv_nsec >= 1000000000L) {
-			next.tv_sec++;
-			next.tv_nsec -= 1000000000L;
+		now = gzm_mono_ns();
+		if (gzm_peak_pass())
+			fast_until = now + GZM_PEAK_HOLD_NS;
+		__atomic_fetch_add(&g_peak_due, 1, __ATOMIC_RELAXED);
+		if (now >= next_walk) {
+			gzm_owners_walk();
+			next_walk = now + GZM_RING_WALK_NS;
 		}
+		period = now < fast_until ? fast : idle;
 		/* absolute deadlines: the rate holds however long a pass takes */
-		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
+		next += period;
+		ts.tv_sec = (time_t)(next / 1000000000ull);
+		ts.tv_nsec = (long)(next % 1000000000ull);
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 			;
+		/* kept off the CPU for whole periods: those passes are due and missed, not caught up */
+		now = gzm_mono_ns();
+		if (now > next + period) {
+			__atomic_fetch_add(&g_peak_due, (now - next) / period, __ATOMIC_RELAXED);
+			next = now;
+		}
 	}
 	return NULL;
+}
+
+/* A rate from the environment, 10..max; fallback when unset or out of range. */
+static uint32_t
+gzm_env_hz(const char *var, uint32_t max, uint32_t fallback)
+{
+	const char *hz = getenv(var);
+	unsigned long n;
+	char *end;
+
+	if (hz == NULL || *hz == '\0')
+		return fallback;
+	n = strtoul(hz, &end, 10);
+	if (*end != '\0' || n < 10 || n > max)
+		return fallback;
+	return (uint32_t)n;
 }
 
 static uint32_t
 gzm_peak_rate(void)
 {
 	const char *v = getenv("GZMEM_PEAKS");
-	const char *hz = getenv("GZMEM_PEAK_HZ");
-	unsigned long n;
-	char *end;
 
 	if (v != NULL && (strcmp(v, "off") == 0 || strcmp(v, "0") == 0))
 		return 0;
-	if (hz == NULL || *hz == '\0')
-		return GZM_PEAK_HZ_DEFAULT;
-	n = strtoul(hz, &end, 10);
-	if (*end != '\0' || n < 10 || n > 10000)
-		return GZM_PEAK_HZ_DEFAULT;
-	return (uint32_t)n;
+	return gzm_env_hz("GZMEM_PEAK_HZ", 10000, GZM_PEAK_HZ_DEFAULT);
 }
 
 static void
@@ -1311,6 +1537,8 @@ gzm_peaks_start(void)
 		return;
 	g_peak_started_ns = gzm_now_ns();
 	g_peak_hz = hz;
+	/* GZMEM_PEAK_IDLE_HZ=<the full rate> keeps the full rate all the time */
+	g_peak_idle_hz = gzm_env_hz("GZMEM_PEAK_IDLE_HZ", hz, RTE_MIN(GZM_PEAK_IDLE_HZ_DEFAULT, hz));
 	if (pthread_attr_init(&attr) != 0) {
 		g_peak_hz = 0;
 		return;
@@ -1358,6 +1586,7 @@ gzm_peak_reader(uint64_t id, bool *fresh)
 	g_readers[pick].id = id;
 	g_readers[pick].since_ns = g_peak_started_ns;
 	g_readers[pick].since_passes = 0;
+	g_readers[pick].since_due = 0;
 	*fresh = true;
 	return pick;
 }
@@ -1415,6 +1644,54 @@ static const char * const gzm_pk_sample_keys[GZM_PK_NB] = {
 	"peak_name", "peak_size", "peak_in_use", "peak", "peak_hwm", "peak_sampled_since_ns",
 };
 
+static const enum rte_tel_value_type gzm_u64_types[8] = {
+	RTE_TEL_U64_VAL, RTE_TEL_U64_VAL, RTE_TEL_U64_VAL, RTE_TEL_U64_VAL,
+	RTE_TEL_U64_VAL, RTE_TEL_U64_VAL, RTE_TEL_U64_VAL, RTE_TEL_U64_VAL,
+};
+
+enum { GZM_OW_TID, GZM_OW_RINGS, GZM_OW_CAPACITY, GZM_OW_NOW, GZM_OW_PEAK, GZM_OW_HWM, GZM_OW_NB };
+static const char * const gzm_ow_keys[GZM_OW_NB] = {
+	"ring_owner_tid", "ring_owner_rings", "ring_owner_capacity", "ring_owner_in_use",
+	"ring_owner_peak", "ring_owner_hwm",
+};
+/* owners in one /gzmem/sample reply: gazelle has one per stack thread, and a few more */
+#define GZM_SAMPLE_OWNERS 16u
+
+/*
+ * The ring owners of the last walk, for reader slot r (under g_peak_mutex): entries now, the highest
+ * since this reader's last read (a new reader: since the sampler started) and since start.
+ */
+static void
+gzm_owners_fill(struct rte_tel_data *d, struct rte_tel_data **arr, uint32_t r, bool fresh)
+{
+	struct gzm_ring_owner *ow;
+	uint32_t j, shown = 0, total = 0;
+
+	for (j = 0; j < GZM_RING_OWNERS; j++) {
+		ow = &g_owners[j];
+		if (ow->tid == 0 || ow->rings == 0)
+			continue;
+		total++;
+		if (shown == GZM_SAMPLE_OWNERS)
+			continue;
+		shown++;
+		gzm_array_u64(arr[GZM_OW_TID], (uint64_t)ow->tid);
+		gzm_array_u64(arr[GZM_OW_RINGS], ow->rings);
+		gzm_array_u64(arr[GZM_OW_CAPACITY], ow->capacity);
+		gzm_array_u64(arr[GZM_OW_NOW], ow->now);
+		gzm_array_u64(arr[GZM_OW_PEAK], fresh ? ow->hwm : ow->max[r]);
+		gzm_array_u64(arr[GZM_OW_HWM], ow->hwm);
+		ow->max[r] = ow->now;
+	}
+	gzm_dict_u64(d, "ring_walks", g_ring_walks);
+	gzm_dict_u64(d, "ring_walk_ns", g_ring_walk_ns);
+	gzm_dict_u64(d, "ring_walk_period_ns", GZM_RING_WALK_NS);
+	gzm_dict_u64(d, "ring_walk_cpu_ns", g_ring_walk_cpu_ns);
+	gzm_dict_u64(d, "ring_owner_total", total);
+	gzm_dict_u64(d, "ring_owner_untracked_rings", g_owners_untracked);
+	gzm_tel_add_arrays(d, arr, gzm_ow_keys, GZM_OW_NB);
+}
+
 /*
  * Adds reader id's peaks from row `start` to d (an open dict): under /gzmem/peaks with its own
  * keys, under /gzmem/sample with keys starting "peak" (so they sit beside the pools' columns).
@@ -1423,10 +1700,10 @@ static int
 gzm_peaks_fill(struct rte_tel_data *d, uint64_t id, uint32_t start, bool sample, uint32_t max_rows)
 {
 	const char * const *keys = sample ? gzm_pk_sample_keys : gzm_pk_keys;
-	struct rte_tel_data *arr[GZM_PK_NB];
+	struct rte_tel_data *arr[GZM_PK_NB], *ow[GZM_OW_NB];
 	struct gzm_page_cursor c;
 	char name[RTE_MEMPOOL_NAMESIZE];
-	uint64_t now = gzm_now_ns(), since, since_passes, passes;
+	uint64_t now = gzm_now_ns(), since, since_passes, passes, since_due, due;
 	uint32_t i, r, total = 0, peak, cost;
 	bool fresh;
 
@@ -1437,17 +1714,23 @@ gzm_peaks_fill(struct rte_tel_data *d, uint64_t id, uint32_t start, bool sample,
 		return 0;
 	if (gzm_tel_alloc_arrays(arr, gzm_pk_types, GZM_PK_NB) < 0)
 		return -ENOMEM;
+	if (sample && gzm_tel_alloc_arrays(ow, gzm_u64_types, GZM_OW_NB) < 0) {
+		gzm_tel_free_all(arr, GZM_PK_NB);
+		return -ENOMEM;
+	}
 	if (c.start == 0) {
 		gzm_peak_discover();
 		/* pools this read found: wait a few passes, so even a first read has a sample of them */
 		for (i = 0; i < 5 && !gzm_peak_all_ready(); i++)
-			(void)nanosleep(&(struct timespec){ .tv_nsec = 1000000000L / g_peak_hz }, NULL);
+			(void)nanosleep(&(struct timespec){ .tv_nsec = 1000000000L / g_peak_idle_hz }, NULL);
 	}
 	pthread_mutex_lock(&g_peak_mutex);
 	r = gzm_peak_reader(id, &fresh);
 	since = g_readers[r].since_ns;
 	since_passes = g_readers[r].since_passes;
+	since_due = g_readers[r].since_due;
 	passes = __atomic_load_n(&g_peak_passes, __ATOMIC_RELAXED);
+	due = __atomic_load_n(&g_peak_due, __ATOMIC_RELAXED);
 	for (i = 0; i < GZM_PEAK_POOLS; i++) {
 		/* a pool discovered by this read has no sample yet: it shows from the next */
 		if (g_peaks[i].mp == NULL || !g_peaks[i].ready || c.index++ < c.start || c.full)
@@ -1475,10 +1758,15 @@ gzm_peaks_fill(struct rte_tel_data *d, uint64_t id, uint32_t start, bool sample,
 	if (!c.full) {
 		g_readers[r].since_ns = now;
 		g_readers[r].since_passes = passes;
+		g_readers[r].since_due = due;
 	}
+	if (sample)
+		gzm_owners_fill(d, ow, r, fresh);
 	pthread_mutex_unlock(&g_peak_mutex);
 	/* passes in this window against hz x its length: how much of it the sampler really covered */
 	gzm_dict_u64(d, sample ? "peak_passes" : "passes", passes - since_passes);
+	gzm_dict_u64(d, sample ? "peak_due" : "due", due - since_due);
+	gzm_dict_u64(d, sample ? "peak_idle_hz" : "idle_hz", g_peak_idle_hz);
 	gzm_dict_u64(d, sample ? "peak_since_ns" : "since_ns", since);
 	gzm_dict_u64(d, sample ? "peak_now_ns" : "now_ns", now);
 	gzm_dict_u64(d, sample ? "peak_untracked" : "untracked", g_peak_untracked);
@@ -1525,11 +1813,6 @@ static const char * const gzm_hp_keys[GZM_HP_NB] = {
 enum { GZM_PT_PORT, GZM_PT_NOMBUF, GZM_PT_IPACKETS, GZM_PT_OPACKETS, GZM_PT_NB };
 static const char * const gzm_pt_keys[GZM_PT_NB] = {
 	"port", "port_rx_nombuf", "port_ipackets", "port_opackets",
-};
-
-static const enum rte_tel_value_type gzm_u64_types[8] = {
-	RTE_TEL_U64_VAL, RTE_TEL_U64_VAL, RTE_TEL_U64_VAL, RTE_TEL_U64_VAL,
-	RTE_TEL_U64_VAL, RTE_TEL_U64_VAL, RTE_TEL_U64_VAL, RTE_TEL_U64_VAL,
 };
 
 /*

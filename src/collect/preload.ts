@@ -34,14 +34,42 @@ export interface PreloadPeak {
   sampledSince: Date;
 }
 
+/** The entries of one thread's rings outside memzones, summed by the sampler's walk of the registry. */
+export interface PreloadRingOwner {
+  tid: number;
+  rings: number;
+  capacity: number;
+  inUse: number;
+  /** Highest at the walks since this reader's previous read (or since the sampler started). */
+  peak: number;
+  highWater: number;
+}
+
+export interface PreloadRingOwners {
+  /** Walks since the sampler started; 0: none yet, and nothing below is known. */
+  walks: number;
+  walkedAt: Date;
+  /** Time between two walks. */
+  periodMs: number;
+  /** The first owners, as many as one reply holds; `total` counts them all. */
+  owners: PreloadRingOwner[];
+  total: number;
+  /** Rings of owners beyond the sampler's table, left out of every sum. */
+  untrackedRings: number;
+}
+
 export interface PreloadPeaks {
-  /** The sampler's rate; 0 when it is off (GZMEM_PEAKS=off). */
+  /** The sampler's full rate; 0 when it is off (GZMEM_PEAKS=off). */
   hz: number;
+  /** Its rate while no pool fills (the full rate for a preload that has no other). */
+  idleHz: number;
   /** Start of the window `peak` covers. */
   since: Date;
-  /** Passes the sampler made in the window against `hz` times its length (1: none missed). */
+  /** Passes the sampler made in the window against those due (1: none missed). */
   coverage: number;
   pools: Map<string, PreloadPeak>;
+  /** Undefined for a preload that does not walk the rings. */
+  ringOwners?: PreloadRingOwners;
 }
 
 /** One thread's count of one POSIX call (tid 0: threads past the preload's slot table, together). */
@@ -304,10 +332,10 @@ async function readPeaks(conn: TelemetryConnection, sample: Record<string, unkno
   const hz = sample.peak_hz;
   if (!isNum(hz)) throw new ProtocolError(`malformed reply to ${what}: peak_hz`);
   const since = isNum(sample.peak_since_ns) ? new Date(sample.peak_since_ns / 1e6) : new Date(0);
-  const seconds = isNum(sample.peak_now_ns) && isNum(sample.peak_since_ns) ? (sample.peak_now_ns - sample.peak_since_ns) / 1e9 : 0;
-  const coverage = hz > 0 && seconds > 0 && isNum(sample.peak_passes) ? Math.min(1, sample.peak_passes / (hz * seconds)) : 1;
+  const idleHz = isNum(sample.peak_idle_hz) ? sample.peak_idle_hz : hz;
+  const coverage = peakCoverage(sample, hz);
   const pools = new Map<string, PreloadPeak>();
-  if (hz === 0) return { hz: 0, since, coverage, pools };
+  if (hz === 0) return { hz: 0, idleHz: 0, since, coverage, pools };
   const add = (page: Record<string, unknown>, source: string, keys: [string, string, string, string]) => {
     const { names, cols } = rows(page, source, keys[0], keys.slice(1));
     names.forEach((name, j) =>
@@ -324,7 +352,50 @@ async function readPeaks(conn: TelemetryConnection, sample: Record<string, unkno
       sample.peak_next,
     );
   }
-  return { hz, since, coverage, pools };
+  const ringOwners = readRingOwners(sample, what);
+  return { hz, idleHz, since, coverage, pools, ...(ringOwners ? { ringOwners } : {}) };
+}
+
+/**
+ * Passes made against passes due: a sampler that changes its rate says how many were due; an older
+ * one ran at `hz` all the time.
+ */
+function peakCoverage(sample: Record<string, unknown>, hz: number): number {
+  if (!isNum(sample.peak_passes)) return 1;
+  if (isNum(sample.peak_due)) return sample.peak_due > 0 ? Math.min(1, sample.peak_passes / sample.peak_due) : 1;
+  const seconds = isNum(sample.peak_now_ns) && isNum(sample.peak_since_ns) ? (sample.peak_now_ns - sample.peak_since_ns) / 1e9 : 0;
+  return hz > 0 && seconds > 0 ? Math.min(1, sample.peak_passes / (hz * seconds)) : 1;
+}
+
+function readRingOwners(sample: Record<string, unknown>, what: string): PreloadRingOwners | undefined {
+  if (!isNum(sample.ring_walks)) return undefined;
+  const { ring_walk_ns: walkedNs, ring_walk_period_ns: periodNs, ring_owner_total: total, ring_owner_untracked_rings: untracked } = sample;
+  if (!isNum(walkedNs) || !isNum(periodNs) || !isNum(total) || !isNum(untracked)) {
+    throw new ProtocolError(
+      `malformed reply to ${what}: ring_walk_ns, ring_walk_period_ns, ring_owner_total or ring_owner_untracked_rings`,
+    );
+  }
+  const cols = numberRows(
+    sample,
+    what,
+    ['tid', 'rings', 'capacity', 'in_use', 'peak', 'hwm'].map((k) => `ring_owner_${k}`),
+  );
+  const owners = cols.map(([tid, rings, capacity, inUse, peak, highWater]) => ({
+    tid: tid!,
+    rings: rings!,
+    capacity: capacity!,
+    inUse: inUse!,
+    peak: peak!,
+    highWater: highWater!,
+  }));
+  return {
+    walks: sample.ring_walks,
+    walkedAt: new Date(walkedNs / 1e6),
+    periodMs: periodNs / 1e6,
+    owners,
+    total,
+    untrackedRings: untracked,
+  };
 }
 
 async function readRings(conn: TelemetryConnection): Promise<PreloadRing[]> {

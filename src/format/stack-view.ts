@@ -1,11 +1,16 @@
 // Renders the gazelle view: one row per protocol-stack thread (gazellectl's habit), then detail.
 
-import type { GazelleView } from '../model/stack-view.js';
+import type { GazelleView, RingTotals } from '../model/stack-view.js';
 import { csv } from './csv.js';
 import { table, section } from './table.js';
 import { DASH, bytes, count, percent, safe, text } from './units.js';
 
 const pct = (x: number | null) => (x === null ? DASH : `${(x * 100).toFixed(1)}%`);
+
+/** "N entries", and the window's highest when the preload's sampler summed them. */
+function ringEntries(r: RingTotals): string {
+  return r.entriesPeak === null ? `${count(r.entries)} entries` : `${count(r.entries)} entries (peak ${count(r.entriesPeak)})`;
+}
 
 export function renderLstack(v: GazelleView): string {
   const p = v.params;
@@ -65,9 +70,7 @@ export function renderLstack(v: GazelleView): string {
         percent(m.inUse, m.size),
       ]),
       ...s.memzones.map((z) => ['memzone', z.name, bytes(z.bytes), '', '']),
-      ...(s.rings.count
-        ? [['rings', `${count(s.rings.count)} rte_malloc rings`, bytes(s.rings.bytes), `${count(s.rings.entries)} entries`, '']]
-        : []),
+      ...(s.rings.count ? [['rings', `${count(s.rings.count)} rte_malloc rings`, bytes(s.rings.bytes), ringEntries(s.rings), '']] : []),
       ...(s.rings.count === null ? [['rings', 'rte_malloc rings: unknown (needs the preload)', DASH, DASH, '']] : []),
       [
         'nic',

@@ -109,7 +109,7 @@ export function startRecorder(host: Host, store: Store, options: RecorderOptions
         key,
         pid: p.pid,
         command: p.command,
-        values: { process: v.process, stack: v.stack, pool: v.pool, pool_peak: v.pool_peak, calls: v.calls },
+        values: { process: v.process, stack: v.stack, pool: v.pool, pool_peak: v.pool_peak, ring_peak: v.ring_peak, calls: v.calls },
         ...(options.keepSnapshots ? { snapshotJson: JSON.stringify(snapshot) } : {}),
       });
     }

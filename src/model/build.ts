@@ -138,8 +138,36 @@ export function poolPeak(name: string, preload: PreloadReading | undefined): { p
       highWater: p.highWater,
       highWaterSince: p.sampledSince.toISOString(),
       hz: peaks.hz,
+      idleHz: peaks.idleHz,
       coverage: Math.round(peaks.coverage * 1000) / 1000,
     },
+  };
+}
+
+/** Each thread's ring entries from the preload's sampler, or why there are none. */
+export function ringOwners(preload: PreloadReading | undefined, threads: Thread[]): Pick<DpdkProcess, 'ringOwners' | 'ringOwnersWhy'> {
+  const why = (ringOwnersWhy: string) => ({ ringOwners: null, ringOwnersWhy });
+  if (!preload) return why('needs the preload (libgzmem.so)');
+  const peaks = preload.peaks;
+  if (peaks?.hz === 0) return why("the preload's peak sampler is off (GZMEM_PEAKS=off)");
+  const walk = peaks?.ringOwners;
+  if (!walk) return why('this libgzmem.so does not sum ring entries per thread');
+  if (walk.walks === 0) return why("the preload's sampler has not walked its rings yet");
+  const names = new Map(threads.map((t) => [t.tid, t.name]));
+  const since = peaks!.since.toISOString();
+  return {
+    ringOwners: walk.owners.map((o) => ({
+      tid: o.tid,
+      thread: names.get(o.tid) ?? null,
+      rings: o.rings,
+      capacity: o.capacity,
+      entries: o.inUse,
+      peak: o.peak,
+      since,
+      highWater: o.highWater,
+      walkedAt: walk.walkedAt.toISOString(),
+      walkPeriodMs: walk.periodMs,
+    })),
   };
 }
 
@@ -400,6 +428,11 @@ export function buildProcess(input: ProcessInput): DpdkProcess {
     warnings.push(
       `the preload's peak sampler made ${Math.round(coverage * 100)} % of its passes (kept off the CPU): a burst may have been missed`,
     );
+  const walk = preload?.peaks?.ringOwners;
+  if (walk && walk.total > walk.owners.length)
+    warnings.push(`rings have ${walk.total} creating threads; the entries of the first ${walk.owners.length} are shown`);
+  if (walk?.untrackedRings)
+    warnings.push(`the preload's sampler sums the rings of 64 threads: ${walk.untrackedRings} rings of others are left out`);
   if (preload?.ringsDropped) warnings.push(`the preload's ring registry is full: ${preload.ringsDropped} rings are not listed`);
   for (const m of mempools) {
     if (m.occupancy?.agrees === false) {
@@ -432,6 +465,7 @@ export function buildProcess(input: ProcessInput): DpdkProcess {
     unattributed: unattributed(t, memzones, telemetryWhy),
     threads,
     ...posixCalls(preload, threads),
+    ...ringOwners(preload, threads),
     carriedOver: [
       ...(p.mappingsCarriedOver && p.mappingsReadAt
         ? [{ part: 'hugetlb mappings (smaps_rollup, numa_maps): HugetlbPages unchanged since', readAt: p.mappingsReadAt.toISOString() }]

@@ -10,6 +10,8 @@ export type SeriesValues = {
   pool: Record<string, number | null>;
   /** Each pool's true peak in the interval before this sample (the preload's sampler); null where unknown. */
   pool_peak: Record<string, number | null>;
+  /** Each thread's highest ring entries in the interval before this sample (the preload's walks). */
+  ring_peak: Record<string, number | null>;
   /** POSIX calls each thread made since its first (a counter: the dashboard draws its rate). */
   calls: Record<string, number | null>;
 };
@@ -47,6 +49,7 @@ export function seriesOf(p: DpdkProcess, view?: GazelleView): SeriesValues {
     perThread.set(key, (perThread.get(key) ?? 0) + c.calls);
   }
   const calls = Object.fromEntries([...perThread].sort((a, b) => b[1] - a[1]).slice(0, MAX_POOL_SERIES));
+  const ringPeak = Object.fromEntries((p.ringOwners ?? []).map((o) => [`${o.thread ?? 'exited'} ${o.tid}`, o.peak]));
   const stack: Record<string, number | null> = {};
   for (const s of view?.stacks ?? []) stack[s.name] = s.usedBytes;
   return {
@@ -61,6 +64,7 @@ export function seriesOf(p: DpdkProcess, view?: GazelleView): SeriesValues {
     stack,
     pool,
     pool_peak: poolPeak,
+    ring_peak: ringPeak,
     calls,
   };
 }

@@ -152,8 +152,30 @@ export interface PoolPeak {
   highWater: number;
   highWaterSince: string;
   hz: number;
+  /** The sampler's rate while no pool fills; it goes to `hz` when one rises. */
+  idleHz: number;
   /** Share of the window's passes the sampler made (below 1 when it was kept off the CPU). */
   coverage: number;
+}
+
+/**
+ * The entries held in one thread's rings outside memzones (rte_malloc'd, as gazelle's per-connection
+ * rings are), summed by the preload's sampler at each walk of its ring registry (`walkPeriodMs`
+ * apart): now, at the highest walk since `since` (a recorder's interval; for a one-shot, all the
+ * sampler has seen) and since the sampler started.
+ */
+export interface RingOwner {
+  tid: number;
+  /** null: the thread has exited (its rings live on). */
+  thread: string | null;
+  rings: number;
+  capacity: number;
+  entries: number;
+  peak: number;
+  since: string;
+  highWater: number;
+  walkedAt: string;
+  walkPeriodMs: number;
 }
 
 export interface EthdevPort {
@@ -224,6 +246,9 @@ export interface DpdkProcess {
   /** POSIX calls counted by the preload, per thread and call since the thread's first; null with the reason. */
   posixCalls: PosixCallCount[] | null;
   posixCallsWhy?: string;
+  /** Entries in each thread's rte_malloc'd rings, from the preload's sampler; null with the reason. */
+  ringOwners: RingOwner[] | null;
+  ringOwnersWhy?: string;
   /** Heap allocations outside every memzone: rte_malloc (rings made with rte_ring_init, driver data) and allocator overhead. */
   unattributed: Level;
   threads: Thread[];

@@ -57,7 +57,10 @@ export interface RingTotals {
   count: number | null;
   bytes: number | null;
   entries: number | null;
+  /** Highest entries at the preload sampler's walks in the snapshot's window; null with `peakWhy`. */
+  entriesPeak: number | null;
   why?: string;
+  peakWhy?: string;
 }
 
 export interface GazelleView {
@@ -217,8 +220,15 @@ export function buildGazelleView(p: DpdkProcess, params: LstackParams, gazellect
   const preloaded = p.sources.some((s) => s.name === 'preload' && s.ok);
   const ringTotals = (): RingTotals =>
     preloaded
-      ? { count: 0, bytes: 0, entries: 0 }
-      : { count: null, bytes: null, entries: null, why: 'rte_malloc rings are seen only with the preload (libgzmem.so)' };
+      ? { count: 0, bytes: 0, entries: 0, entriesPeak: null, peakWhy: p.ringOwnersWhy ?? 'summed per creating thread only' }
+      : {
+          count: null,
+          bytes: null,
+          entries: null,
+          entriesPeak: null,
+          why: 'rte_malloc rings are seen only with the preload (libgzmem.so)',
+          peakWhy: 'needs the preload (libgzmem.so)',
+        };
   const stackRings = new Map<number, RingTotals>();
   const sharedRings = ringTotals();
   for (const r of preloaded ? p.rings : []) {
@@ -230,6 +240,15 @@ export function buildGazelleView(p: DpdkProcess, params: LstackParams, gazellect
     t.entries! += r.count ?? 0;
   }
   if (!preloaded) notes.push('per-stack totals leave out rte_malloc rings (per-connection rings): they are seen only with the preload');
+  // The sampler's sums per creating thread are fresher than a ring list carried over between samples.
+  for (const o of p.ringOwners ?? []) {
+    const stack = byTid.get(o.tid);
+    if (!stack) continue;
+    const t = stackRings.get(stack.id) ?? stackRings.set(stack.id, ringTotals()).get(stack.id)!;
+    t.entries = o.entries;
+    t.entriesPeak = o.peak;
+    delete t.peakWhy;
+  }
 
   const views: StackView[] = stacks.map((s) => {
     const pools = stackPools.get(s.id) ?? [];

@@ -58,6 +58,16 @@ export function createMetrics(source: MetricsSource): Metrics {
   );
   const rings = g('gzmem_rings', 'Rings known (preload registry or memzones)', proc);
   const ringEntries = g('gzmem_ring_entries', 'Entries held in all rings', proc);
+  const ownerEntries = g('gzmem_thread_ring_entries', "Entries in the rte_malloc'd rings a thread created (preload)", [
+    ...proc,
+    'tid',
+    'thread',
+  ]);
+  const ownerPeak = g(
+    'gzmem_thread_ring_entries_peak',
+    "Highest entries in a thread's rte_malloc'd rings in the recorder's last interval, at the preload's walks (4 a second)",
+    [...proc, 'tid', 'thread'],
+  );
   const pagesTotal = g('gzmem_hugepages_pages', 'Hugepages configured', ['page_size_bytes', 'node']);
   const pagesFree = g('gzmem_hugepages_free_pages', 'Hugepages free', ['page_size_bytes', 'node']);
   const orphan = g('gzmem_orphaned_hugepage_bytes', 'Hugepage bytes held by files no live process maps', ['prefix']);
@@ -115,6 +125,11 @@ export function createMetrics(source: MetricsSource): Metrics {
         set(poolHighWater, { ...l, pool: m.name }, m.peak?.highWater);
       }
       for (const e of p.ethdevs) set(rxNombuf, { ...l, port: e.name }, e.rxNombuf);
+      for (const o of (p.ringOwners ?? []).slice(0, MAX_POOL_SERIES)) {
+        const ol = { ...l, tid: String(o.tid), thread: o.thread ?? '' };
+        set(ownerEntries, ol, o.entries);
+        set(ownerPeak, ol, o.peak);
+      }
       for (const x of (p.posixCalls ?? []).slice(0, MAX_CALL_SERIES)) {
         const cl = { ...l, tid: String(x.tid), thread: x.thread ?? '', call: x.call };
         posixCalls.inc(cl, x.calls);

@@ -40,7 +40,7 @@ const TYPES: Record<string, string> = {
   '.ico': 'image/x-icon',
   '.map': 'application/json',
 };
-const SCOPES: Scope[] = ['process', 'stack', 'pool', 'pool_peak', 'calls', 'machine'];
+const SCOPES: Scope[] = ['process', 'stack', 'pool', 'pool_peak', 'ring_peak', 'calls', 'machine'];
 /** Live dashboards at once; more get 503 rather than memory and a write per tick each. */
 export const MAX_SSE_CLIENTS = 64;
 /** A client that lets this much pile up unread is dropped, not buffered for. */
@@ -126,7 +126,7 @@ export function startServer(options: ServerOptions, port: number, host: string):
           maxPoints < 1
         ) {
           return json(res, 400, {
-            error: 'expected target, scope (process|stack|pool|pool_peak|calls|machine), from and to (ms), maxPoints',
+            error: 'expected target, scope (process|stack|pool|pool_peak|ring_peak|calls|machine), from and to (ms), maxPoints',
           });
         }
         const r = store.query({ key, scope, from, to, maxPoints: Math.min(maxPoints, 10000) });
@@ -140,7 +140,7 @@ export function startServer(options: ServerOptions, port: number, host: string):
             .map((s) => ({
               ...s,
               label: scope === 'process' ? s.name.replace(/_bytes$/, '').replace(/_/g, ' ') : s.name,
-              unit: scope === 'pool' || scope === 'pool_peak' ? 'objects' : scope === 'calls' ? 'calls' : 'bytes',
+              unit: scope === 'pool' || scope === 'pool_peak' || scope === 'ring_peak' ? 'objects' : scope === 'calls' ? 'calls' : 'bytes',
             })),
           peaks: r.peaks.filter((p) => scope !== 'process' || p.name.endsWith('_bytes')).map((p) => ({ ...p, ts: p.ts / 1000 })),
         });

@@ -15,7 +15,7 @@ export const HOUR_RETENTION_MS = 400 * 24 * 3600_000;
 const MINUTE = 60_000;
 const HOUR = 3600_000;
 
-export type Scope = 'process' | 'stack' | 'pool' | 'pool_peak' | 'calls' | 'machine';
+export type Scope = 'process' | 'stack' | 'pool' | 'pool_peak' | 'ring_peak' | 'calls' | 'machine';
 
 /** One tick of one target: values by scope and series name (null = unknown at that tick). */
 export interface TargetSample {

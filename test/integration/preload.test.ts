@@ -66,6 +66,34 @@ test('gzload at rest: every pool and every ring exactly as counted in-process; a
   assert.ok(truth.rings.filter((r) => r.name.startsWith('sock_recv')).every((r) => r.count === r.capacity));
 });
 
+test("gzload at rest: the sampler's ring entries per stack thread are the stack's own ring counts, in show and lstack show", { skip }, async () => {
+  // Still paused from the test above; one walk of the registry (250 ms apart) after the pause.
+  const truth = (await truthOf(gz, false)) as Truth & { stacks: { tid: number; name: string; recv: number; send: number }[] };
+  await new Promise((r) => setTimeout(r, 400));
+  const p = await showProcess(String(gz.pid));
+  assert.ok(p.ringOwners, p.ringOwnersWhy);
+  const owners = new Map(p.ringOwners.map((o) => [o.tid, o]));
+  for (const st of truth.stacks) {
+    const o = owners.get(st.tid);
+    assert.ok(o, `thread ${st.tid} owns rings`);
+    assert.equal(o.thread, st.name);
+    assert.equal(o.rings, 2 * 50);
+    assert.equal(o.entries, st.recv + st.send, st.name);
+    assert.equal(o.capacity, truth.rings.filter((r) => p.rings.find((x) => x.name === r.name)?.creatorTid === st.tid).reduce((a, r) => a + r.capacity, 0));
+    // A one-shot reads as a new reader: its peak is the high-water mark since the sampler started.
+    assert.equal(o.peak, o.highWater);
+    assert.ok(o.highWater >= o.entries);
+  }
+  const r = await gzmem(['lstack', 'show', String(gz.pid), '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const view = (JSON.parse(r.stdout) as { lstack: { stacks: { tid: number; rings: { entries: number; entriesPeak: number | null } }[] }[] }).lstack[0]!;
+  for (const st of truth.stacks) {
+    const v = view.stacks.find((x) => x.tid === st.tid)!;
+    assert.equal(v.rings.entries, st.recv + st.send);
+    assert.ok(v.rings.entriesPeak !== null && v.rings.entriesPeak >= v.rings.entries);
+  }
+});
+
 test('gzload under traffic: attach stays within the cache bound of the preload', { skip }, async () => {
   gz.send!('pattern burst 8');
   await gz.nextLine!();
@@ -238,6 +266,38 @@ test("true peaks: a 20 ms spike once a second is caught by the preload's sampler
     assert.ok(m.peak!.highWater >= max * 0.99 && m.peak!.highWater <= max * 1.01, `high water ${m.peak!.highWater} against ${max}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("ring peaks: a recorder keeps each stack thread's highest ring entries per interval, at the level gzload's bursts fill its rings to", { skip }, async () => {
+  const g = await startGzload({ app: ['--stacks', '1', '--tcp_conn_count', '50', '--pattern', 'burst', '--hold', '8'], env: { LD_PRELOAD: PRELOAD } });
+  started.push(g);
+  const dir = mkdtempSync(join(tmpdir(), 'gzmem-ring-peaks-'));
+  const db = join(dir, 'rings.db');
+  const from = Date.now();
+  try {
+    const rec = startRecord([g.prefix, '--db', db, '-i', '1']);
+    await new Promise((r) => setTimeout(r, 6500));
+    assert.equal(await stopChild(rec), 0, rec.stderr());
+    const truth = (await truthOf(g, false)) as Truth & { stacks: { tid: number; name: string }[] };
+    const stack = truth.stacks[0]!;
+    // burst: every receive ring filled to 4 x hold for 2 s, then emptied for 2 s
+    const high = 50 * 4 * 8;
+    const store = openStore(db);
+    try {
+      const series = store.query({ key: g.prefix, scope: 'ring_peak', from, to: Date.now(), maxPoints: 1000 }).series;
+      const values = series.find((x) => x.name === `${stack.name} ${stack.tid}`)?.values ?? [];
+      const shown = `${JSON.stringify(series.map((x) => x.name))}: ${JSON.stringify(values)}`;
+      assert.ok(values.length >= 4, shown);
+      assert.ok(values.every((v) => v !== null && v <= high), shown);
+      assert.equal(Math.max(...values.map((v) => v ?? 0)), high, shown);
+      assert.ok(values.some((v) => v !== null && v < high), `the low phases show too: ${shown}`);
+    } finally {
+      store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await stop(g);
   }
 });
 
