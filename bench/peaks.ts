@@ -1,6 +1,6 @@
 // What the preload's peak sampler costs: the CPU of its thread (from its schedstat) over a window,
 // as a share of one core, for an idle gzload and for 2 stacks x 1,500 connections (3,000 rings)
-// steady and with a 20 ms spike a second; at the default rates (200 Hz while no pool fills, 1,000 Hz
+// steady and with a 20 ms spike a second; at the default rates (100 Hz while no pool fills, 1,000 Hz
 // while one does) and at 1,000 Hz all the time (GZMEM_PEAK_IDLE_HZ=1000), side by side.
 //   node --import tsx bench/peaks.ts [seconds]
 import { readFileSync, readdirSync } from 'node:fs';
@@ -23,7 +23,7 @@ const allCases = [
   { label: '2 stacks x 1,500 connections, 20 ms spike a second', app: [...big, '--pattern', 'spike'], eal: ['--lcores', '0@0,1@1,2@1'] },
 ];
 const rates = [
-  { label: 'default (200/1,000 Hz)', env: {} },
+  { label: 'default (100/1,000 Hz)', env: {} },
   { label: '1,000 Hz always', env: { GZMEM_PEAK_IDLE_HZ: '1000' } },
 ];
 for (const c of allCases.slice(Number(process.env.FROM ?? 0))) {

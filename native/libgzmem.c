@@ -17,7 +17,7 @@
  * Nothing here runs per packet: the hooks are control-path calls and all
  * reading happens in telemetry callbacks, except the peak sampler: a
  * low-priority thread (started by the interposed rte_eal_init, off the
- * lcores' CPUs) that reads every pool's occupancy 200 times a second, and
+ * lcores' CPUs) that reads every pool's occupancy 100 times a second, and
  * 1,000 times while one fills, so a burst between two of gzmem's samples
  * still shows; it also sums the rings' entries per creating thread four
  * times a second. GZMEM_PEAKS=off leaves it out, GZMEM_PEAK_HZ sets its full
@@ -969,7 +969,7 @@ gzm_cmd_info(const char *cmd __rte_unused, const char *params __rte_unused,
 #define GZM_PEAK_READERS 16u
 #define GZM_PEAK_HZ_DEFAULT 1000u
 /* while no pool rises: waking costs the sampler more than reading (about 20 us on a VM) */
-#define GZM_PEAK_IDLE_HZ_DEFAULT 200u
+#define GZM_PEAK_IDLE_HZ_DEFAULT 100u
 /* a rise of more than 1/256 of a pool's size between two passes starts the full rate ... */
 #define GZM_PEAK_RISE 256u
 /* ... which holds this long after the last such rise */
