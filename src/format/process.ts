@@ -171,6 +171,34 @@ export function renderProcess(p: DpdkProcess, earlier?: EarlierCalls): string {
     );
   }
 
+  if (p.ringOwners && p.ringOwners.length > 0) {
+    out.push(
+      section(
+        "rte_malloc rings per creating thread (the preload's sampler, 4 walks a second; PEAK since its window began)",
+        table(
+          [
+            { header: 'THREAD' },
+            { header: 'TID', align: 'right' },
+            { header: 'RINGS', align: 'right' },
+            { header: 'ENTRIES', align: 'right' },
+            { header: 'CAPACITY', align: 'right' },
+            { header: 'USE', align: 'right' },
+            { header: 'PEAK', align: 'right' },
+          ],
+          p.ringOwners.map((o) => [
+            text(o.thread ?? '(exited)'),
+            String(o.tid),
+            count(o.rings),
+            count(o.entries),
+            count(o.capacity),
+            percent(o.entries, o.capacity),
+            count(o.peak),
+          ]),
+        ),
+      ),
+    );
+  }
+
   if (p.memzones.length > 0) {
     out.push(
       section(

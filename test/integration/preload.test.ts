@@ -84,6 +84,12 @@ test("gzload at rest: the sampler's ring entries per stack thread are the stack'
     assert.equal(o.peak, o.highWater);
     assert.ok(o.highWater >= o.entries);
   }
+  const text = await gzmem(['show', String(gz.pid)]);
+  for (const st of truth.stacks) {
+    const row = text.stdout.split('\n').find((l) => new RegExp(`^\\s+${st.name}\\s+${st.tid}\\s+100\\s`).test(l));
+    assert.ok(row, `a row for ${st.name} in:\n${text.stdout}`);
+    assert.equal(row.trim().split(/\s+/)[3], (st.recv + st.send).toLocaleString('en-US'), row);
+  }
   const r = await gzmem(['lstack', 'show', String(gz.pid), '--json']);
   assert.equal(r.code, 0, r.stderr);
   const view = (JSON.parse(r.stdout) as { lstack: { stacks: { tid: number; rings: { entries: number; entriesPeak: number | null } }[] }[] }).lstack[0]!;
