@@ -340,7 +340,7 @@ describe('in Chromium, against gzload and gzmem serve', { skip }, () => {
     const names = await page!.locator('#stacks tbody tr td:first-child').allTextContents();
     assert.deepEqual(names, ['gazellelstack00', 'gazellelstack01']);
     const headers = await page!.locator('#stacks thead th').allTextContents();
-    for (const h of ['stack', 'tid', 'cpu', 'total', 'used', 'free', 'usage', 'mbufs in use / total', 'rings'])
+    for (const h of ['stack', 'tid', 'cpu', 'total', 'used', 'free', 'usage', 'mbufs in use / total', 'rings', 'in rings', 'rings peak'])
       assert.ok(headers.includes(h), `header ${h} in ${headers.join(', ')}`);
     const mbufs = await text('#stacks tbody tr td:nth-child(8)');
     assert.match(mbufs, /^[\d,]+ \/ [\d,]+$/);
@@ -357,6 +357,10 @@ describe('in Chromium, against gzload and gzmem serve', { skip }, () => {
       assert.ok(cells.includes(String(s.tid)), `tid ${s.tid} in ${cells.join(' | ')}`);
       const size = truth.pools.find((p) => p.name === s.pool)!.size;
       assert.ok(cells[7]!.endsWith(`/ ${size.toLocaleString('en-US')}`), `${cells[7]} ends with the pool size ${size}`);
+      // The sampler's window ends with the walk that gave "in rings": its peak is never below it.
+      const entries = Number(cells[9]!.replaceAll(',', ''));
+      const peak = Number(cells[10]!.replaceAll(',', ''));
+      assert.ok(Number.isInteger(entries) && Number.isInteger(peak) && peak >= entries, `in rings ${cells[9]}, peak ${cells[10]}`);
     }
   });
 

@@ -224,6 +224,14 @@ const stackColumns: Column<StackView>[] = [
     numeric: true,
     title: 'entries those rings hold now',
   },
+  {
+    key: 'ringPeak',
+    label: 'rings peak',
+    value: (s) => s.rings.entriesPeak,
+    text: (s) => count(s.rings.entriesPeak),
+    numeric: true,
+    title: "the highest entries at the preload sampler's walks (4 a second) since gzmem's previous sample",
+  },
 ];
 
 const poolColumns: Column<Mempool>[] = [
