@@ -256,13 +256,20 @@ gzm_gettid(void)
 }
 
 static uint64_t
-gzm_now_ns(void)
+gzm_clock_ns(clockid_t clock)
 {
 	struct timespec ts;
 
-	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+	if (clock_gettime(clock, &ts) != 0)
 		return 0;
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Wall time: what replies report, comparable across processes. */
+static uint64_t
+gzm_now_ns(void)
+{
+	return gzm_clock_ns(CLOCK_REALTIME);
 }
 
 /* Only internal DPDK memory is read directly: its pages stay mapped under the mem lock. */
@@ -1337,16 +1344,6 @@ gzm_owner_add(struct gzm_owner_walk *w, const struct gzm_ring_ent *e)
 	w->o[i].count += rte_ring_count(r);
 }
 
-static uint64_t
-gzm_thread_cpu_ns(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
-		return 0;
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* Folds a walk into the owners' table: now, high-water mark and each reader's maximum. */
 static void
 gzm_owners_update(const struct gzm_owner_walk *w, uint64_t cpu_ns)
@@ -1402,7 +1399,7 @@ static void
 gzm_owners_walk(void)
 {
 	static struct gzm_owner_walk w;
-	uint64_t cpu = gzm_thread_cpu_ns();
+	uint64_t cpu = gzm_clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	uint32_t i, end, hw;
 
 	if (!gzm_command_enter())
@@ -1418,7 +1415,7 @@ gzm_owners_walk(void)
 		rte_mcfg_mem_read_unlock();
 	}
 	gzm_command_leave();
-	gzm_owners_update(&w, gzm_thread_cpu_ns() - cpu);
+	gzm_owners_update(&w, gzm_clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu);
 }
 
 /* Off the lcores' CPUs (rte_mempool_walk is not exported before EAL is up, so it starts after). */
@@ -1451,15 +1448,6 @@ gzm_peak_place(void)
 	(void)setpriority(PRIO_PROCESS, (id_t)gzm_gettid(), 19);
 }
 
-static uint64_t
-gzm_mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /*
  * Passes at the idle rate while the pools are still, at the full rate from the first pass that
  * sees one rise until GZM_PEAK_HOLD_NS after the last rise. A burst is seen rising within an idle
@@ -1473,9 +1461,9 @@ gzm_peak_thread(void *arg __rte_unused)
 	struct timespec ts;
 
 	gzm_peak_place();
-	next = gzm_mono_ns();
+	next = gzm_clock_ns(CLOCK_MONOTONIC);
 	for (;;) {
-		now = gzm_mono_ns();
+		now = gzm_clock_ns(CLOCK_MONOTONIC);
 		if (gzm_peak_pass())
 			fast_until = now + GZM_PEAK_HOLD_NS;
 		__atomic_fetch_add(&g_peak_due, 1, __ATOMIC_RELAXED);
@@ -1491,7 +1479,7 @@ gzm_peak_thread(void *arg __rte_unused)
 		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 			;
 		/* kept off the CPU for whole periods: those passes are due and missed, not caught up */
-		now = gzm_mono_ns();
+		now = gzm_clock_ns(CLOCK_MONOTONIC);
 		if (now > next + period) {
 			__atomic_fetch_add(&g_peak_due, (now - next) / period, __ATOMIC_RELAXED);
 			next = now;
