@@ -19,8 +19,8 @@
  * low-priority thread (started by the interposed rte_eal_init, off the
  * lcores' CPUs) that reads every pool's occupancy 100 times a second, and
  * 1,000 times while one fills, so a burst between two of gzmem's samples
- * still shows; it also sums the rings' entries per creating thread four
- * times a second. GZMEM_PEAKS=off leaves it out, GZMEM_PEAK_HZ sets its full
+ * still shows; it also sums the rings' entries per creating thread, up to
+ * four times a second. GZMEM_PEAKS=off leaves it out, GZMEM_PEAK_HZ sets its full
  * rate (10..10000), GZMEM_PEAK_IDLE_HZ its rate while no pool fills.
  * No code path exits or aborts.
  */
@@ -289,6 +289,8 @@ gzm_reg_remove_slot(uint32_t slot)
 	uint32_t idx = g_hidx[slot];
 
 	__atomic_store_n(&g_hkey[slot], GZM_KEY_TOMB, __ATOMIC_RELAXED);
+	/* the ring pointer first, for the sampler's walk (see gzm_reg_add) */
+	__atomic_store_n(&g_reg[idx].ring, NULL, __ATOMIC_RELEASE);
 	memset(&g_reg[idx], 0, sizeof(g_reg[idx]));
 	g_free_idx[g_nb_free++] = idx;
 	__atomic_store_n(&g_nb_live, g_nb_live - 1, __ATOMIC_RELAXED);
@@ -332,11 +334,12 @@ gzm_reg_add(struct rte_ring *r)
 	}
 	__atomic_store_n(&g_generation, g_generation + 1, __ATOMIC_RELEASE);
 	e = &g_reg[idx];
-	e->ring = r;
 	e->msl = msl;
 	e->created_ns = now;
 	e->tid = tid;
 	memcpy(e->name, name, sizeof(e->name));
+	/* last: the sampler's walk reads entries without g_lock, from the ring pointer on */
+	__atomic_store_n(&e->ring, r, __ATOMIC_RELEASE);
 	rte_spinlock_unlock(&g_lock);
 }
 
@@ -720,6 +723,7 @@ struct gzm_page_cursor {
 	uint32_t index;		/* entries walked so far */
 	uint32_t shown;
 	uint32_t bytes;
+	uint32_t budget;	/* 0: GZM_REPLY_BUDGET, a reply of its own */
 	bool full;
 };
 
@@ -727,7 +731,7 @@ struct gzm_page_cursor {
 static bool
 gzm_page_take(struct gzm_page_cursor *c, uint32_t cost, uint32_t max_rows)
 {
-	if (c->shown == max_rows || c->bytes + cost > GZM_REPLY_BUDGET) {
+	if (c->shown == max_rows || c->bytes + cost > (c->budget != 0 ? c->budget : GZM_REPLY_BUDGET)) {
 		c->full = true;
 		return false;
 	}
@@ -977,7 +981,7 @@ gzm_cmd_info(const char *cmd __rte_unused, const char *params __rte_unused,
 #define GZM_PEAK_HZ_DEFAULT 1000u
 /* while no pool rises: waking costs the sampler more than reading (about 20 us on a VM) */
 #define GZM_PEAK_IDLE_HZ_DEFAULT 100u
-/* a rise of more than 1/256 of a pool's size between two passes starts the full rate ... */
+/* a rise of more than 1/256 of a pool's size (at least 1) between two passes starts the full rate ... */
 #define GZM_PEAK_RISE 256u
 /* ... which holds this long after the last such rise */
 #define GZM_PEAK_HOLD_NS 50000000ull
@@ -1143,9 +1147,10 @@ gzm_peak_pass(void)
 				continue;
 			pk->ready = true;
 			pk->since_ns = gzm_now_ns();
+			pk->now = gzm_peak_in_use(pk->mp);
 		}
 		in_use = gzm_peak_in_use(pk->mp);
-		if (in_use > pk->now + pk->size / GZM_PEAK_RISE)
+		if (in_use > pk->now + RTE_MAX(1u, pk->size / GZM_PEAK_RISE))
 			rose = true;
 		pk->now = in_use;
 		if (in_use > pk->hwm)
@@ -1154,8 +1159,10 @@ gzm_peak_pass(void)
 			if (in_use > pk->max[r])
 				pk->max[r] = in_use;
 	}
-	pthread_mutex_unlock(&g_peak_mutex);
+	/* under the mutex a reader takes both from: never a pass without its due */
+	__atomic_fetch_add(&g_peak_due, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&g_peak_passes, 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&g_peak_mutex);
 	return rose;
 }
 
@@ -1258,17 +1265,21 @@ rte_mempool_free(struct rte_mempool *mp)
 /* ---- ring totals per owner, walked by the sampler ---- */
 
 /*
- * Every GZM_RING_WALK_NS the sampler sums the entries of the rings outside memzones (rte_malloc'd,
+ * Every GZM_RING_WALK_MIN_NS or more the sampler sums the entries of the rings outside memzones (rte_malloc'd,
  * as gazelle's per-connection rings are) by the thread that created them (gazelle's stack threads
- * create their connections' rings). It does not take g_lock, which
- * rte_ring_init on a stack thread takes: it reads the registry as it stands (an entry changing
- * under it fails validation and is left for the next walk) and holds only DPDK's memory read lock,
- * per chunk, so no page is unmapped while it reads; a thread waits on that lock only to grow or
- * shrink the heap. Rings outside DPDK's memory are left out (they are read only by syscall).
+ * create their connections' rings). It takes no lock a stack thread waits for: not g_lock, which
+ * rte_ring_init takes (it reads the registry as it stands; an entry that changes under it fails
+ * validation and counts again at the next walk), and not DPDK's memory lock, which a thread growing
+ * the heap takes (a thread at nice 19 preempted while holding it would stall that thread). Instead
+ * it copies the ring headers with process_vm_readv, 64 to a call: a ring freed and unmapped since it
+ * was listed is a failed copy, never a fault.
  */
 #define GZM_RING_OWNERS 64u
-#define GZM_RING_WALK_NS 250000000ull
-#define GZM_RING_WALK_CHUNK 64u
+/* a copy costs about 0.5 us a ring, so walks are spaced to take at most 1/1000 of a core: 4 a
+ * second up to 1,500 rings, one every 3 s at 6,000 */
+#define GZM_RING_WALK_MIN_NS 250000000ull
+#define GZM_RING_WALK_SHARE 1000u
+#define GZM_RING_WALK_BATCH 64u
 
 struct gzm_ring_owner {
 	pid_t tid;			/* 0: a free slot */
@@ -1285,7 +1296,9 @@ static struct gzm_ring_owner g_owners[GZM_RING_OWNERS];
 static uint32_t g_owners_untracked;	/* rings of owners beyond GZM_RING_OWNERS, last walk */
 static uint64_t g_ring_walks;
 static uint64_t g_ring_walk_ns;		/* when the last walk ended */
+static uint64_t g_ring_walk_period_ns;	/* from the last walk to the next */
 static uint64_t g_ring_walk_cpu_ns;	/* CPU time of every walk so far: what walking costs */
+static int g_ring_walk_errno;		/* why the last walk could not copy headers; 0: it could */
 
 struct gzm_owner_sum {
 	pid_t tid;
@@ -1298,38 +1311,25 @@ struct gzm_owner_walk {
 	struct gzm_owner_sum o[GZM_RING_OWNERS];
 	uint32_t n;
 	uint32_t untracked;
-	/* the last page found mapped: rings share pages, so most need no fbarray lookup */
-	uintptr_t page_lo, page_hi;
+	/* one batch: the registry entries as read, and their rings' headers as copied */
+	struct gzm_ring_ent ent[GZM_RING_WALK_BATCH];
+	struct rte_ring hdr[GZM_RING_WALK_BATCH];
+	struct iovec local[GZM_RING_WALK_BATCH], remote[GZM_RING_WALK_BATCH];
 };
 
-/* Adds one registry entry to its owner's sums, if it still holds its ring; mem read lock held. */
+/* Adds one copied header to its creator's sums, if it is still the ring the registry names. */
 static void
-gzm_owner_add(struct gzm_owner_walk *w, const struct gzm_ring_ent *e)
+gzm_owner_add(struct gzm_owner_walk *w, const struct gzm_ring_ent *e, const struct rte_ring *r)
 {
-	const struct rte_ring *r = __atomic_load_n(&e->ring, __ATOMIC_ACQUIRE);
-	struct rte_memseg_list *msl = e->msl;
-	char name[RTE_RING_NAMESIZE];
-	uintptr_t a = (uintptr_t)r;
-	pid_t tid = e->tid;
-	uint32_t i;
+	uint32_t i, count;
 
-	if (r == NULL || msl == NULL)
-		return;
-	if (a < w->page_lo || a + sizeof(*r) > w->page_hi) {
-		if (!gzm_mapped(msl, r, sizeof(*r)))
-			return;
-		w->page_lo = RTE_ALIGN_FLOOR(a, msl->page_sz);
-		w->page_hi = RTE_ALIGN_FLOOR(a + sizeof(*r) - 1, msl->page_sz) + msl->page_sz;
-	}
-	memcpy(name, e->name, sizeof(name));
-	name[sizeof(name) - 1] = '\0';
-	if (strncmp(r->name, name, sizeof(name)) != 0 || !rte_is_power_of_2(r->size) ||
+	if (strncmp(r->name, e->name, sizeof(e->name)) != 0 || !rte_is_power_of_2(r->size) ||
 	    r->mask != r->size - 1 || r->capacity > r->mask)
 		return;
 	/* a memzone's ring (a pool's free objects, a named ring) is listed on its own */
 	if (r->memzone != NULL)
 		return;
-	for (i = 0; i < w->n && w->o[i].tid != tid; i++)
+	for (i = 0; i < w->n && w->o[i].tid != e->tid; i++)
 		;
 	if (i == w->n) {
 		if (w->n == GZM_RING_OWNERS) {
@@ -1337,40 +1337,72 @@ gzm_owner_add(struct gzm_owner_walk *w, const struct gzm_ring_ent *e)
 			return;
 		}
 		memset(&w->o[w->n++], 0, sizeof(w->o[0]));
-		w->o[i].tid = tid;
+		w->o[i].tid = e->tid;
 	}
+	/* rte_ring_count on the copy */
+	count = (r->prod.tail - r->cons.tail) & r->mask;
 	w->o[i].rings++;
-	w->o[i].capacity += rte_ring_get_capacity(r);
-	w->o[i].count += rte_ring_count(r);
+	w->o[i].capacity += r->capacity;
+	w->o[i].count += RTE_MIN(count, r->capacity);
+}
+
+/* Copies the headers of batch entries [from, n); returns the index of the first it could not copy. */
+static uint32_t
+gzm_owner_copy(struct gzm_owner_walk *w, uint32_t from, uint32_t n, int *err)
+{
+	ssize_t got;
+
+	got = process_vm_readv(getpid(), &w->local[from], n - from, &w->remote[from], n - from, 0);
+	if (got < 0) {
+		/* EFAULT on the first: that ring is gone; anything else stops the walk */
+		*err = errno == EFAULT ? 0 : errno;
+		return from;
+	}
+	*err = 0;
+	/* the kernel copies in order and stops at the first page it cannot read */
+	return from + (uint32_t)((size_t)got / sizeof(struct rte_ring));
 }
 
 /* Folds a walk into the owners' table: now, high-water mark and each reader's maximum. */
 static void
-gzm_owners_update(const struct gzm_owner_walk *w, uint64_t cpu_ns)
+gzm_owners_update(const struct gzm_owner_walk *w, uint64_t cpu_ns, int err)
 {
-	struct gzm_ring_owner *ow, *free_slot;
-	uint32_t i, j, r;
+	struct gzm_ring_owner *ow;
+	uint32_t i, j, r, untracked = w->untracked;
 
 	pthread_mutex_lock(&g_peak_mutex);
-	for (j = 0; j < GZM_RING_OWNERS; j++)
-		g_owners[j].seen = false;
-	for (i = 0; i < w->n; i++) {
-		free_slot = NULL;
-		for (j = 0; j < GZM_RING_OWNERS; j++) {
-			if (g_owners[j].tid == w->o[i].tid)
-				break;
-			/* an owner whose rings are all gone gives its slot up */
-			if (free_slot == NULL && (g_owners[j].tid == 0 || g_owners[j].rings == 0))
-				free_slot = &g_owners[j];
+	g_ring_walk_errno = err;
+	g_ring_walk_cpu_ns += cpu_ns;
+	g_ring_walk_period_ns = RTE_MAX(GZM_RING_WALK_MIN_NS, cpu_ns * GZM_RING_WALK_SHARE);
+	if (err != 0) {
+		pthread_mutex_unlock(&g_peak_mutex);
+		return;
+	}
+	/* owners without rings now first, so their slots are free for new ones */
+	for (j = 0; j < GZM_RING_OWNERS; j++) {
+		for (i = 0; i < w->n && w->o[i].tid != g_owners[j].tid; i++)
+			;
+		if (g_owners[j].tid != 0 && i == w->n) {
+			g_owners[j].rings = 0;
+			g_owners[j].capacity = 0;
+			g_owners[j].now = 0;
 		}
-		ow = j < GZM_RING_OWNERS ? &g_owners[j] : free_slot;
-		if (ow == NULL)
+	}
+	for (i = 0; i < w->n; i++) {
+		ow = NULL;
+		for (j = 0; j < GZM_RING_OWNERS && g_owners[j].tid != w->o[i].tid; j++)
+			if (ow == NULL && (g_owners[j].tid == 0 || g_owners[j].rings == 0))
+				ow = &g_owners[j];
+		if (j < GZM_RING_OWNERS) {
+			ow = &g_owners[j];
+		} else if (ow == NULL) {
+			untracked += w->o[i].rings;
 			continue;
-		if (ow->tid != w->o[i].tid) {
+		} else {
+			/* a slot given up: its owner's peaks go with it */
 			memset(ow, 0, sizeof(*ow));
 			ow->tid = w->o[i].tid;
 		}
-		ow->seen = true;
 		ow->rings = w->o[i].rings;
 		ow->capacity = w->o[i].capacity;
 		ow->now = w->o[i].count;
@@ -1380,42 +1412,46 @@ gzm_owners_update(const struct gzm_owner_walk *w, uint64_t cpu_ns)
 			if (ow->now > ow->max[r])
 				ow->max[r] = ow->now;
 	}
-	for (j = 0; j < GZM_RING_OWNERS; j++) {
-		if (g_owners[j].tid != 0 && !g_owners[j].seen) {
-			g_owners[j].rings = 0;
-			g_owners[j].capacity = 0;
-			g_owners[j].now = 0;
-		}
-	}
-	g_owners_untracked = w->untracked;
+	g_owners_untracked = untracked;
 	g_ring_walks++;
 	g_ring_walk_ns = gzm_now_ns();
-	g_ring_walk_cpu_ns += cpu_ns;
 	pthread_mutex_unlock(&g_peak_mutex);
 }
 
-/* One walk of the registry; skipped once rte_eal_cleanup has begun (it unmaps the rings). */
-static void
+/* One walk of the registry, batch by batch; returns when the next is due (CLOCK_MONOTONIC). */
+static uint64_t
 gzm_owners_walk(void)
 {
 	static struct gzm_owner_walk w;
 	uint64_t cpu = gzm_clock_ns(CLOCK_THREAD_CPUTIME_ID);
-	uint32_t i, end, hw;
+	uint32_t slot, hw, n, k, done;
+	struct rte_ring *ring;
+	int err = 0;
 
-	if (!gzm_command_enter())
-		return;
-	memset(&w, 0, sizeof(w));
+	w.n = 0;
+	w.untracked = 0;
 	hw = __atomic_load_n(&g_reg_hw, __ATOMIC_ACQUIRE);
-	for (i = 0; i < hw; i = end) {
-		end = RTE_MIN(i + GZM_RING_WALK_CHUNK, hw);
-		rte_mcfg_mem_read_lock();
-		w.page_lo = w.page_hi = 0;
-		for (; i < end; i++)
-			gzm_owner_add(&w, &g_reg[i]);
-		rte_mcfg_mem_read_unlock();
+	for (slot = 0; slot < hw && err == 0;) {
+		for (n = 0; n < GZM_RING_WALK_BATCH && slot < hw; slot++) {
+			/* the ring pointer is published last and cleared first (gzm_reg_add, removal) */
+			ring = __atomic_load_n(&g_reg[slot].ring, __ATOMIC_ACQUIRE);
+			if (ring == NULL)
+				continue;
+			w.ent[n] = g_reg[slot];
+			w.ent[n].name[sizeof(w.ent[n].name) - 1] = '\0';
+			w.local[n] = (struct iovec){ .iov_base = &w.hdr[n], .iov_len = sizeof(w.hdr[n]) };
+			w.remote[n] = (struct iovec){ .iov_base = ring, .iov_len = sizeof(w.hdr[n]) };
+			n++;
+		}
+		for (k = 0; k < n && err == 0; k++) {
+			done = gzm_owner_copy(&w, k, n, &err);
+			for (; k < done; k++)
+				gzm_owner_add(&w, &w.ent[k], &w.hdr[k]);
+			/* k: the header that could not be copied, skipped */
+		}
 	}
-	gzm_command_leave();
-	gzm_owners_update(&w, gzm_clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu);
+	gzm_owners_update(&w, gzm_clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu, err);
+	return gzm_clock_ns(CLOCK_MONOTONIC) + __atomic_load_n(&g_ring_walk_period_ns, __ATOMIC_RELAXED);
 }
 
 /* Off the lcores' CPUs (rte_mempool_walk is not exported before EAL is up, so it starts after). */
@@ -1466,10 +1502,10 @@ gzm_peak_thread(void *arg __rte_unused)
 		now = gzm_clock_ns(CLOCK_MONOTONIC);
 		if (gzm_peak_pass())
 			fast_until = now + GZM_PEAK_HOLD_NS;
-		__atomic_fetch_add(&g_peak_due, 1, __ATOMIC_RELAXED);
-		if (now >= next_walk) {
-			gzm_owners_walk();
-			next_walk = now + GZM_RING_WALK_NS;
+		/* walks wait while the full rate holds (a walk of thousands of rings takes a pass or
+		 * more), but not for more than a second */
+		if (now >= next_walk && (now >= fast_until || now >= next_walk + 1000000000ull)) {
+			next_walk = gzm_owners_walk();
 		}
 		period = now < fast_until ? fast : idle;
 		/* absolute deadlines: the rate holds however long a pass takes */
@@ -1524,9 +1560,10 @@ gzm_peaks_start(void)
 	if (hz == 0 || rte_eal_process_type() != RTE_PROC_PRIMARY)
 		return;
 	g_peak_started_ns = gzm_now_ns();
-	g_peak_hz = hz;
-	/* GZMEM_PEAK_IDLE_HZ=<the full rate> keeps the full rate all the time */
+	/* GZMEM_PEAK_IDLE_HZ=<the full rate> keeps the full rate all the time; set before g_peak_hz,
+	 * which telemetry threads read to tell whether the sampler runs */
 	g_peak_idle_hz = gzm_env_hz("GZMEM_PEAK_IDLE_HZ", hz, RTE_MIN(GZM_PEAK_IDLE_HZ_DEFAULT, hz));
+	__atomic_store_n(&g_peak_hz, hz, __ATOMIC_RELEASE);
 	if (pthread_attr_init(&attr) != 0) {
 		g_peak_hz = 0;
 		return;
@@ -1642,42 +1679,62 @@ static const char * const gzm_ow_keys[GZM_OW_NB] = {
 	"ring_owner_tid", "ring_owner_rings", "ring_owner_capacity", "ring_owner_in_use",
 	"ring_owner_peak", "ring_owner_hwm",
 };
-/* owners in one /gzmem/sample reply: gazelle has one per stack thread, and a few more */
-#define GZM_SAMPLE_OWNERS 16u
+
+/* rows of pools and of peaks in one /gzmem/sample reply, and the bytes each page may take: with
+ * the call counts (3 KiB at most), 1 KiB of ring owners, the heaps, ports and keys, one message */
+#define GZM_SAMPLE_ROWS 32u
+#define GZM_SAMPLE_PAGE_BUDGET 4096u
+/* bytes of ring owner rows in one /gzmem/sample reply */
+#define GZM_SAMPLE_OWNER_BUDGET 1024u
 
 /*
  * The ring owners of the last walk, for reader slot r (under g_peak_mutex): entries now, the highest
- * since this reader's last read (a new reader: since the sampler started) and since start.
+ * since this reader's window began (a new reader: since the sampler started) and since start. An
+ * owner whose rings all went in the window still shows, with its peak. Added last to /gzmem/sample.
  */
 static void
 gzm_owners_fill(struct rte_tel_data *d, struct rte_tel_data **arr, uint32_t r, bool fresh)
 {
+	struct gzm_page_cursor c = { .budget = GZM_SAMPLE_OWNER_BUDGET };
 	struct gzm_ring_owner *ow;
-	uint32_t j, shown = 0, total = 0;
+	uint64_t peak;
+	uint32_t j, total = 0;
 
 	for (j = 0; j < GZM_RING_OWNERS; j++) {
 		ow = &g_owners[j];
-		if (ow->tid == 0 || ow->rings == 0)
+		peak = fresh ? ow->hwm : ow->max[r];
+		if (ow->tid == 0 || (ow->rings == 0 && peak == 0))
 			continue;
 		total++;
-		if (shown == GZM_SAMPLE_OWNERS)
+		if (!gzm_page_take(&c, gzm_json_u64_len((uint64_t)ow->tid) + gzm_json_u64_len(ow->rings) +
+				   gzm_json_u64_len(ow->capacity) + gzm_json_u64_len(ow->now) +
+				   gzm_json_u64_len(peak) + gzm_json_u64_len(ow->hwm), GZM_RING_OWNERS))
 			continue;
-		shown++;
 		gzm_array_u64(arr[GZM_OW_TID], (uint64_t)ow->tid);
 		gzm_array_u64(arr[GZM_OW_RINGS], ow->rings);
 		gzm_array_u64(arr[GZM_OW_CAPACITY], ow->capacity);
 		gzm_array_u64(arr[GZM_OW_NOW], ow->now);
-		gzm_array_u64(arr[GZM_OW_PEAK], fresh ? ow->hwm : ow->max[r]);
+		gzm_array_u64(arr[GZM_OW_PEAK], peak);
 		gzm_array_u64(arr[GZM_OW_HWM], ow->hwm);
-		ow->max[r] = ow->now;
 	}
 	gzm_dict_u64(d, "ring_walks", g_ring_walks);
 	gzm_dict_u64(d, "ring_walk_ns", g_ring_walk_ns);
-	gzm_dict_u64(d, "ring_walk_period_ns", GZM_RING_WALK_NS);
+	gzm_dict_u64(d, "ring_walk_period_ns", g_ring_walk_period_ns);
 	gzm_dict_u64(d, "ring_walk_cpu_ns", g_ring_walk_cpu_ns);
+	gzm_dict_u64(d, "ring_walk_errno", (uint64_t)g_ring_walk_errno);
 	gzm_dict_u64(d, "ring_owner_total", total);
 	gzm_dict_u64(d, "ring_owner_untracked_rings", g_owners_untracked);
 	gzm_tel_add_arrays(d, arr, gzm_ow_keys, GZM_OW_NB);
+}
+
+/* A reader's window moved on: its owner maxima start again where the last walk stands. */
+static void
+gzm_owners_reset(uint32_t r)
+{
+	uint32_t j;
+
+	for (j = 0; j < GZM_RING_OWNERS; j++)
+		g_owners[j].max[r] = g_owners[j].now;
 }
 
 /*
@@ -1693,12 +1750,15 @@ gzm_peaks_fill(struct rte_tel_data *d, uint64_t id, uint32_t start, bool sample,
 	char name[RTE_MEMPOOL_NAMESIZE];
 	uint64_t now = gzm_now_ns(), since, since_passes, passes, since_due, due;
 	uint32_t i, r, total = 0, peak, cost;
+	uint32_t hz = __atomic_load_n(&g_peak_hz, __ATOMIC_ACQUIRE);
 	bool fresh;
 
 	memset(&c, 0, sizeof(c));
 	c.start = start;
-	gzm_dict_u64(d, sample ? "peak_hz" : "hz", g_peak_hz);
-	if (g_peak_hz == 0)
+	if (sample)
+		c.budget = GZM_SAMPLE_PAGE_BUDGET;
+	gzm_dict_u64(d, sample ? "peak_hz" : "hz", hz);
+	if (hz == 0)
 		return 0;
 	if (gzm_tel_alloc_arrays(arr, gzm_pk_types, GZM_PK_NB) < 0)
 		return -ENOMEM;
@@ -1743,15 +1803,7 @@ gzm_peaks_fill(struct rte_tel_data *d, uint64_t id, uint32_t start, bool sample,
 	for (i = 0; i < GZM_PEAK_POOLS; i++)
 		if (g_peaks[i].mp != NULL && g_peaks[i].ready)
 			total++;
-	if (!c.full) {
-		g_readers[r].since_ns = now;
-		g_readers[r].since_passes = passes;
-		g_readers[r].since_due = due;
-	}
-	if (sample)
-		gzm_owners_fill(d, ow, r, fresh);
-	pthread_mutex_unlock(&g_peak_mutex);
-	/* passes in this window against hz x its length: how much of it the sampler really covered */
+	/* passes in this window against those due: how much of it the sampler really covered */
 	gzm_dict_u64(d, sample ? "peak_passes" : "passes", passes - since_passes);
 	gzm_dict_u64(d, sample ? "peak_due" : "due", due - since_due);
 	gzm_dict_u64(d, sample ? "peak_idle_hz" : "idle_hz", g_peak_idle_hz);
@@ -1766,6 +1818,16 @@ gzm_peaks_fill(struct rte_tel_data *d, uint64_t id, uint32_t start, bool sample,
 		gzm_tel_page_header(d, total, c.start, c.shown);
 	}
 	gzm_tel_add_arrays(d, arr, keys, GZM_PK_NB);
+	/* last, so that if a reply ever ran out of room, the owners are what it lost */
+	if (sample)
+		gzm_owners_fill(d, ow, r, fresh);
+	if (!c.full) {
+		g_readers[r].since_ns = now;
+		g_readers[r].since_passes = passes;
+		g_readers[r].since_due = due;
+		gzm_owners_reset(r);
+	}
+	pthread_mutex_unlock(&g_peak_mutex);
 	return 0;
 }
 
@@ -1783,8 +1845,6 @@ gzm_cmd_peaks(const char *cmd __rte_unused, const char *params, struct rte_tel_d
 
 /* ---- one command per sample ---- */
 
-/* rows of pools and of peaks in one /gzmem/sample reply: both pages fit in one message */
-#define GZM_SAMPLE_ROWS 32u
 
 static const char * const gzm_mp_sample_keys[GZM_MP_NB] = {
 	"pool_name", "pool_size", "pool_avail", "pool_in_use", "pool_common", "pool_cache",
@@ -1826,6 +1886,7 @@ gzm_cmd_sample(const char *cmd __rte_unused, const char *params, struct rte_tel_
 		return -EINVAL;
 	memset(&pg, 0, sizeof(pg));
 	pg.max_rows = GZM_SAMPLE_ROWS;
+	pg.c.budget = GZM_SAMPLE_PAGE_BUDGET;
 	if (gzm_tel_alloc_arrays(pg.arr, gzm_mp_types, GZM_MP_NB) < 0)
 		return -ENOMEM;
 	if (gzm_tel_alloc_arrays(hp, gzm_u64_types, GZM_HP_NB) < 0) {

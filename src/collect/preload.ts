@@ -56,6 +56,8 @@ export interface PreloadRingOwners {
   total: number;
   /** Rings of owners beyond the sampler's table, left out of every sum. */
   untrackedRings: number;
+  /** Why the last walk could not copy the rings' headers (an errno); 0 when it could. */
+  errno: number;
 }
 
 export interface PreloadPeaks {
@@ -390,6 +392,7 @@ function readRingOwners(sample: Record<string, unknown>, what: string): PreloadR
   }));
   return {
     walks: sample.ring_walks,
+    errno: isNum(sample.ring_walk_errno) ? sample.ring_walk_errno : 0,
     walkedAt: new Date(walkedNs / 1e6),
     periodMs: periodNs / 1e6,
     owners,

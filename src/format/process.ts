@@ -174,7 +174,7 @@ export function renderProcess(p: DpdkProcess, earlier?: EarlierCalls): string {
   if (p.ringOwners && p.ringOwners.length > 0) {
     out.push(
       section(
-        "rte_malloc rings per creating thread (the preload's sampler, 4 walks a second; PEAK since its window began)",
+        "rte_malloc rings per creating thread (the preload's sampler walks them up to 4 times a second; PEAK since its window began)",
         table(
           [
             { header: 'THREAD' },

@@ -152,6 +152,7 @@ export function ringOwners(preload: PreloadReading | undefined, threads: Thread[
   if (peaks?.hz === 0) return why("the preload's peak sampler is off (GZMEM_PEAKS=off)");
   const walk = peaks?.ringOwners;
   if (!walk) return why('this libgzmem.so does not sum ring entries per thread');
+  if (walk.errno !== 0) return why(`the preload's sampler could not copy the rings' headers (process_vm_readv: errno ${walk.errno})`);
   if (walk.walks === 0) return why("the preload's sampler has not walked its rings yet");
   const names = new Map(threads.map((t) => [t.tid, t.name]));
   const since = peaks!.since.toISOString();

@@ -65,7 +65,7 @@ export function createMetrics(source: MetricsSource): Metrics {
   ]);
   const ownerPeak = g(
     'gzmem_thread_ring_entries_peak',
-    "Highest entries in a thread's rte_malloc'd rings in the recorder's last interval, at the preload's walks (4 a second)",
+    "Highest entries in a thread's rte_malloc'd rings in the recorder's last interval, at the preload's walks (up to 4 a second)",
     [...proc, 'tid', 'thread'],
   );
   const pagesTotal = g('gzmem_hugepages_pages', 'Hugepages configured', ['page_size_bytes', 'node']);

@@ -230,7 +230,7 @@ const stackColumns: Column<StackView>[] = [
     value: (s) => s.rings.entriesPeak,
     text: (s) => count(s.rings.entriesPeak),
     numeric: true,
-    title: "the highest entries at the preload sampler's walks (4 a second) since gzmem's previous sample",
+    title: "the highest entries at the preload sampler's walks (up to 4 a second) since gzmem's previous sample",
   },
 ];
 
