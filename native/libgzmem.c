@@ -1129,13 +1129,14 @@ gzm_peak_pass(void)
 	unsigned int lcore;
 	bool rose = false;
 
+	/* under the mutex: a telemetry thread may make a pass too (gzm_peaks_fill) */
+	pthread_mutex_lock(&g_peak_mutex);
 	if (__atomic_load_n(&g_peak_passes, __ATOMIC_RELAXED) % 128 == 0) {
 		g_peak_nb_lcores = 0;
 		for (lcore = 0; lcore < RTE_MAX_LCORE; lcore++)
 			if (rte_eal_lcore_role(lcore) != ROLE_OFF)
 				g_peak_lcores[g_peak_nb_lcores++] = lcore;
 	}
-	pthread_mutex_lock(&g_peak_mutex);
 	for (i = 0; i < GZM_PEAK_POOLS; i++) {
 		pk = &g_peaks[i];
 		if (pk->mp == NULL)
@@ -1768,9 +1769,9 @@ gzm_peaks_fill(struct rte_tel_data *d, uint64_t id, uint32_t start, bool sample,
 	}
 	if (c.start == 0) {
 		gzm_peak_discover();
-		/* pools this read found: wait a few passes, so even a first read has a sample of them */
-		for (i = 0; i < 5 && !gzm_peak_all_ready(); i++)
-			(void)nanosleep(&(struct timespec){ .tv_nsec = 1000000000L / g_peak_idle_hz }, NULL);
+		/* pools this read found: a pass here, so even a first read has a sample of them */
+		if (!gzm_peak_all_ready())
+			(void)gzm_peak_pass();
 	}
 	pthread_mutex_lock(&g_peak_mutex);
 	r = gzm_peak_reader(id, &fresh);
