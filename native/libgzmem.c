@@ -1505,9 +1505,8 @@ gzm_peak_thread(void *arg __rte_unused)
 			fast_until = now + GZM_PEAK_HOLD_NS;
 		/* walks wait while the full rate holds (a walk of thousands of rings takes a pass or
 		 * more), but not for more than a second */
-		if (now >= next_walk && (now >= fast_until || now >= next_walk + 1000000000ull)) {
+		if (now >= next_walk && (now >= fast_until || now >= next_walk + 1000000000ull))
 			next_walk = gzm_owners_walk();
-		}
 		period = now < fast_until ? fast : idle;
 		/* absolute deadlines: the rate holds however long a pass takes */
 		next += period;
