@@ -437,6 +437,14 @@ gzm_safe_copy(void *dst, const void *src, size_t len)
 	return n < 0 ? -errno : -EFAULT;
 }
 
+/* True if r (in place, or a copy) is still the ring named name: a freed one's memory is not. */
+static bool
+gzm_ring_holds(const struct rte_ring *r, const char *name)
+{
+	return strncmp(r->name, name, RTE_RING_NAMESIZE) == 0 && rte_is_power_of_2(r->size) &&
+	       r->mask == r->size - 1 && r->capacity <= r->mask;
+}
+
 /*
  * Reads one registered ring; g_lock and the mem read lock are held.
  * Returns 0, -EINVAL when the memory no longer holds this ring (the entry
@@ -458,9 +466,7 @@ gzm_ring_read(const struct gzm_ring_ent *e, struct gzm_ring_snap *sn)
 			return rc == -EFAULT ? -EINVAL : rc;
 		r = &copy;
 	}
-	if (strncmp(r->name, e->name, sizeof(e->name)) != 0 ||
-	    !rte_is_power_of_2(r->size) || r->mask != r->size - 1 ||
-	    r->capacity > r->mask)
+	if (!gzm_ring_holds(r, e->name))
 		return -EINVAL;
 	sn->name = e->name;
 	sn->ring = e->ring;
@@ -1277,7 +1283,7 @@ rte_mempool_free(struct rte_mempool *mp)
  */
 #define GZM_RING_OWNERS 64u
 /* a copy costs about 0.5 us a ring, so walks are spaced to take at most 1/1000 of a core: 4 a
- * second up to 1,500 rings, one every 3 s at 6,000 */
+ * second up to about 500 rings, one every 3 s at 6,000 */
 #define GZM_RING_WALK_MIN_NS 250000000ull
 #define GZM_RING_WALK_SHARE 1000u
 #define GZM_RING_WALK_BATCH 64u
@@ -1289,7 +1295,6 @@ struct gzm_ring_owner {
 	uint64_t now;			/* entries at the last walk */
 	uint64_t hwm;
 	uint64_t max[GZM_PEAK_READERS];
-	bool seen;
 };
 
 /* under g_peak_mutex */
@@ -1322,10 +1327,9 @@ struct gzm_owner_walk {
 static void
 gzm_owner_add(struct gzm_owner_walk *w, const struct gzm_ring_ent *e, const struct rte_ring *r)
 {
-	uint32_t i, count;
+	uint32_t i;
 
-	if (strncmp(r->name, e->name, sizeof(e->name)) != 0 || !rte_is_power_of_2(r->size) ||
-	    r->mask != r->size - 1 || r->capacity > r->mask)
+	if (!gzm_ring_holds(r, e->name))
 		return;
 	/* a memzone's ring (a pool's free objects, a named ring) is listed on its own */
 	if (r->memzone != NULL)
@@ -1340,11 +1344,9 @@ gzm_owner_add(struct gzm_owner_walk *w, const struct gzm_ring_ent *e, const stru
 		memset(&w->o[w->n++], 0, sizeof(w->o[0]));
 		w->o[i].tid = e->tid;
 	}
-	/* rte_ring_count on the copy */
-	count = (r->prod.tail - r->cons.tail) & r->mask;
 	w->o[i].rings++;
-	w->o[i].capacity += r->capacity;
-	w->o[i].count += RTE_MIN(count, r->capacity);
+	w->o[i].capacity += rte_ring_get_capacity(r);
+	w->o[i].count += rte_ring_count(r);
 }
 
 /* Copies the headers of batch entries [from, n); returns the index of the first it could not copy. */
