@@ -43,13 +43,11 @@ export function seriesOf(p: DpdkProcess, view?: GazelleView): SeriesValues {
     poolPeak[m.name] = m.peak?.inUse ?? null;
   }
   // Per thread, named "name tid": names repeat (telemetry-v2), tids are reused only after exit.
+  const threadKey = (t: { thread: string | null; tid: number }) => `${t.thread ?? 'exited'} ${t.tid}`;
   const perThread = new Map<string, number>();
-  for (const c of p.posixCalls ?? []) {
-    const key = `${c.thread ?? 'exited'} ${c.tid}`;
-    perThread.set(key, (perThread.get(key) ?? 0) + c.calls);
-  }
+  for (const c of p.posixCalls ?? []) perThread.set(threadKey(c), (perThread.get(threadKey(c)) ?? 0) + c.calls);
   const calls = Object.fromEntries([...perThread].sort((a, b) => b[1] - a[1]).slice(0, MAX_POOL_SERIES));
-  const ringPeak = Object.fromEntries((p.ringOwners ?? []).map((o) => [`${o.thread ?? 'exited'} ${o.tid}`, o.peak]));
+  const ringPeak = Object.fromEntries((p.ringOwners ?? []).map((o) => [threadKey(o), o.peak]));
   const stack: Record<string, number | null> = {};
   for (const s of view?.stacks ?? []) stack[s.name] = s.usedBytes;
   return {

@@ -126,7 +126,7 @@ export function startServer(options: ServerOptions, port: number, host: string):
           maxPoints < 1
         ) {
           return json(res, 400, {
-            error: 'expected target, scope (process|stack|pool|pool_peak|ring_peak|calls|machine), from and to (ms), maxPoints',
+            error: `expected target, scope (${SCOPES.join('|')}), from and to (ms), maxPoints`,
           });
         }
         const r = store.query({ key, scope, from, to, maxPoints: Math.min(maxPoints, 10000) });
