@@ -176,7 +176,7 @@ struct gz_stack {
 	uint64_t leak_owed;
 	uint64_t held;		/* ground truth: mbufs in this stack's rings + leak list */
 	uint64_t rx_empty;	/* rx polls that returned nothing (net_null: pool dry) */
-	uint32_t max_in_use;	/* spike: the pool's highest in-use this thread saw (atomic) */
+	uint32_t max_in_use;	/* spike, burst: the pool's highest in-use this thread saw (atomic) */
 	int cpu;
 
 	/* handshakes with main */
@@ -679,7 +679,7 @@ gz_stack_poll(struct gz_stack *st)
 		used += gz_stack_leak(st, pkts + used, n - used);
 	/* the rest is the traffic that passes through: send it on */
 	gz_stack_out(st, pkts + used, n - used);
-	if (st->pattern == GZ_PAT_SPIKE && st->burst_high) {
+	if ((st->pattern == GZ_PAT_SPIKE || st->pattern == GZ_PAT_BURST) && st->burst_high) {
 		/* the truth a peak sampler is checked against: in use as the pool counts it */
 		n = rte_mempool_in_use_count(st->mbuf_pool);
 		if (n > st->max_in_use)

@@ -9,6 +9,9 @@
  *   /gzmem/peaks,<reader>[,<start>]  each mempool's highest in-use since this
  *                            reader's last read, and since start
  *   /gzmem/sample,<reader>   what a steady sample needs, in one message
+ *   /gzmem/subsamples,<reader>,<every_ms>  the pools' occupancy the sampler
+ *                            recorded every every_ms for this reader since
+ *                            its last read
  *   /gzmem/calls,<start>     POSIX socket calls per thread (calls.c)
  *   /gzmem/latency,<start>   their times in log2 buckets, when asked (calls.c)
  *
@@ -998,11 +1001,37 @@ struct gzm_peak {
 	char name[RTE_MEMPOOL_NAMESIZE];
 	uint32_t size;
 	uint32_t now;			/* in use at the last pass */
+	uint32_t common;		/* in the common pool then */
 	uint32_t hwm;			/* highest in use since the pool was first seen */
 	uint32_t max[GZM_PEAK_READERS];	/* highest since each reader's last read */
 	bool seen;			/* in the current discovery walk */
 	bool ready;			/* populated: sampled */
 	uint64_t since_ns;		/* first sampled: where hwm begins */
+};
+
+/*
+ * Sub-samples: a reader that wants samples more often than it reads (gzmem record -i 0.1) lets the
+ * sampler take them, from the pass it makes anyway, and fetches them together once a second: one
+ * wakeup of the reader instead of ten. Only the first GZM_SUB_POOLS pool slots; a row is the state
+ * of the last pass at or after the time it was due, so it is at most one idle period late.
+ */
+#define GZM_SUB_POOLS 64u
+#define GZM_SUB_ROWS 64u
+#define GZM_SUB_UNKNOWN UINT32_MAX	/* the slot held no sampled pool then */
+
+struct gzm_sub_row {
+	uint64_t t_ns;			/* wall time */
+	uint32_t in_use[GZM_SUB_POOLS];
+	uint32_t common[GZM_SUB_POOLS];
+	uint32_t peak[GZM_SUB_POOLS];	/* highest since the reader's previous row or read */
+};
+
+struct gzm_sub {
+	uint64_t every_ns;
+	uint64_t next_ns;		/* monotonic */
+	uint32_t head, count;		/* oldest row, rows held */
+	uint64_t dropped;		/* rows overwritten before they were read */
+	struct gzm_sub_row rows[GZM_SUB_ROWS];
 };
 
 struct gzm_peak_reader {
@@ -1020,6 +1049,8 @@ static uint32_t g_nb_freeing;
 static bool g_peak_closed;		/* rte_eal_cleanup ran: no pool is taken any more */
 static struct gzm_peak g_peaks[GZM_PEAK_POOLS];
 static struct gzm_peak_reader g_readers[GZM_PEAK_READERS];
+/* each reader slot's sub-samples (every_ns 0: none); pages of a slot never used stay untouched */
+static struct gzm_sub g_subs[GZM_PEAK_READERS];
 static uint64_t g_peak_passes;		/* atomic */
 /* atomic: passes the schedule asked for, at whichever rate held; fewer passes made than due means
  * the sampler was kept off the CPU */
@@ -1034,20 +1065,23 @@ static cpu_set_t g_peak_cpus;		/* the process's CPUs before EAL pinned the main 
 static unsigned int g_peak_lcores[RTE_MAX_LCORE];
 static unsigned int g_peak_nb_lcores;
 
-/* In use as rte_mempool_avail_count counts it, over the active lcores' caches only. */
+/* In use as rte_mempool_avail_count counts it, over the active lcores' caches only; *common: the
+ * objects in the common pool. */
 static uint32_t
-gzm_peak_in_use(const struct rte_mempool *mp)
+gzm_peak_in_use(const struct rte_mempool *mp, uint32_t *common)
 {
 	const struct rte_mempool_ops *ops;
 	uint64_t avail = 0;
 	unsigned int k;
 
+	*common = 0;
 	if (mp->ops_index < 0 || mp->ops_index >= RTE_MEMPOOL_MAX_OPS_IDX)
 		return 0;
 	ops = &rte_mempool_ops_table.ops[mp->ops_index];
 	if (ops->get_count == NULL)
 		return 0;
 	avail = ops->get_count(mp);
+	*common = (uint32_t)RTE_MIN(avail, (uint64_t)mp->size);
 	if (mp->cache_size != 0 && mp->local_cache != NULL)
 		for (k = 0; k < g_peak_nb_lcores; k++)
 			avail += mp->local_cache[g_peak_lcores[k]].len;
@@ -1066,6 +1100,51 @@ gzm_peak_freeing(const struct rte_mempool *mp)
 		if (g_freeing[i] == mp)
 			return true;
 	return false;
+}
+
+/* Rows taken before slot i held its current pool say nothing of it. Under g_peak_mutex. */
+static void
+gzm_sub_forget_slot(uint32_t i)
+{
+	uint32_t r, k;
+
+	if (i >= GZM_SUB_POOLS)
+		return;
+	for (r = 0; r < GZM_PEAK_READERS; r++)
+		for (k = 0; g_subs[r].every_ns != 0 && k < GZM_SUB_ROWS; k++)
+			g_subs[r].rows[k].in_use[i] = GZM_SUB_UNKNOWN;
+}
+
+/* A row for reader r: the pools as the pass just left them; each row's peak window restarts. */
+static void
+gzm_sub_take(uint32_t r, uint64_t now)
+{
+	struct gzm_sub *s = &g_subs[r];
+	struct gzm_sub_row *row;
+	struct gzm_peak *pk;
+	uint32_t i;
+
+	if (s->count == GZM_SUB_ROWS) {
+		s->head = (s->head + 1) % GZM_SUB_ROWS;
+		s->count--;
+		s->dropped++;
+	}
+	row = &s->rows[(s->head + s->count++) % GZM_SUB_ROWS];
+	row->t_ns = gzm_now_ns();
+	for (i = 0; i < GZM_SUB_POOLS; i++) {
+		pk = &g_peaks[i];
+		if (pk->mp == NULL || !pk->ready) {
+			row->in_use[i] = GZM_SUB_UNKNOWN;
+			continue;
+		}
+		row->in_use[i] = pk->now;
+		row->common[i] = pk->common;
+		row->peak[i] = pk->max[r];
+		pk->max[r] = pk->now;
+	}
+	s->next_ns += s->every_ns;
+	if (s->next_ns <= now)
+		s->next_ns = now + s->every_ns;
 }
 
 /* Under the mempool list's read lock (rte_mempool_walk), so no pool it sees can be freed meanwhile. */
@@ -1091,6 +1170,7 @@ gzm_peak_discover_visit(struct rte_mempool *mp, void *arg)
 			goto out;
 		}
 		pk = free_slot;
+		gzm_sub_forget_slot((uint32_t)(pk - g_peaks));
 		memset(pk, 0, sizeof(*pk));
 		memcpy(pk->name, mp->name, sizeof(pk->name));
 		pk->name[sizeof(pk->name) - 1] = '\0';
@@ -1115,9 +1195,12 @@ gzm_peak_discover(void)
 	rte_mempool_walk(gzm_peak_discover_visit, &untracked);
 	pthread_mutex_lock(&g_peak_mutex);
 	/* not seen: freed since the last walk (rte_mempool_free has taken it off already) */
-	for (i = 0; i < GZM_PEAK_POOLS; i++)
-		if (g_peaks[i].mp != NULL && !g_peaks[i].seen)
+	for (i = 0; i < GZM_PEAK_POOLS; i++) {
+		if (g_peaks[i].mp != NULL && !g_peaks[i].seen) {
 			g_peaks[i].mp = NULL;
+			gzm_sub_forget_slot(i);
+		}
+	}
 	g_peak_untracked = untracked;
 	pthread_mutex_unlock(&g_peak_mutex);
 }
@@ -1134,6 +1217,7 @@ gzm_peak_pass(void)
 	uint32_t i, r, in_use;
 	unsigned int lcore;
 	bool rose = false;
+	uint64_t now = 0;
 
 	/* under the mutex: a telemetry thread may make a pass too (gzm_peaks_fill) */
 	pthread_mutex_lock(&g_peak_mutex);
@@ -1154,9 +1238,9 @@ gzm_peak_pass(void)
 				continue;
 			pk->ready = true;
 			pk->since_ns = gzm_now_ns();
-			pk->now = gzm_peak_in_use(pk->mp);
+			pk->now = gzm_peak_in_use(pk->mp, &pk->common);
 		}
-		in_use = gzm_peak_in_use(pk->mp);
+		in_use = gzm_peak_in_use(pk->mp, &pk->common);
 		if (in_use > pk->now + RTE_MAX(1u, pk->size / GZM_PEAK_RISE))
 			rose = true;
 		pk->now = in_use;
@@ -1165,6 +1249,14 @@ gzm_peak_pass(void)
 		for (r = 0; r < GZM_PEAK_READERS; r++)
 			if (in_use > pk->max[r])
 				pk->max[r] = in_use;
+	}
+	for (r = 0; r < GZM_PEAK_READERS; r++) {
+		if (g_subs[r].every_ns == 0)
+			continue;
+		if (now == 0)
+			now = gzm_clock_ns(CLOCK_MONOTONIC);
+		if (now >= g_subs[r].next_ns)
+			gzm_sub_take(r, now);
 	}
 	/* under the mutex a reader takes both from: never a pass without its due */
 	__atomic_fetch_add(&g_peak_due, 1, __ATOMIC_RELAXED);
@@ -1181,9 +1273,12 @@ gzm_peak_forget(const struct rte_mempool *mp, bool freeing)
 
 	pthread_mutex_lock(&g_peak_mutex);
 	if (freeing) {
-		for (i = 0; i < GZM_PEAK_POOLS; i++)
-			if (g_peaks[i].mp == mp)
+		for (i = 0; i < GZM_PEAK_POOLS; i++) {
+			if (g_peaks[i].mp == mp) {
 				g_peaks[i].mp = NULL;
+				gzm_sub_forget_slot(i);
+			}
+		}
 		if (g_nb_freeing < GZM_PEAK_FREEING)
 			g_freeing[g_nb_freeing++] = mp;
 	} else {
@@ -1611,6 +1706,8 @@ gzm_peak_reader(uint64_t id, bool *fresh)
 			pick = r;
 	}
 	g_readers[pick].id = id;
+	/* a new reader asks for sub-samples itself */
+	g_subs[pick].every_ns = 0;
 	g_readers[pick].since_ns = g_peak_started_ns;
 	g_readers[pick].since_passes = 0;
 	g_readers[pick].since_due = 0;
@@ -1936,6 +2033,93 @@ gzm_cmd_sample(const char *cmd __rte_unused, const char *params, struct rte_tel_
 	return gzm_peaks_fill(d, id, 0, true, GZM_SAMPLE_ROWS);
 }
 
+/* entries of each flattened array in one /gzmem/subsamples reply: three of them, 11 bytes an
+ * entry at most, with the names and times, well under the 16 KiB a reply may take */
+#define GZM_SUB_CELLS 256u
+/* the shortest sub-sample period a reader may ask for (the idle rate's is 10 ms) */
+#define GZM_SUB_MIN_MS 10u
+#define GZM_SUB_MAX_MS 60000u
+
+enum { GZM_SB_T, GZM_SB_IN_USE, GZM_SB_COMMON, GZM_SB_PEAK, GZM_SB_NB };
+static const char * const gzm_sb_keys[GZM_SB_NB] = { "t_ns", "in_use", "common", "peak" };
+
+/*
+ * /gzmem/subsamples,<reader>,<every_ms>: the rows the sampler took for this reader since its last
+ * read (oldest first; "more" when they did not all fit), and from now on one every every_ms (0:
+ * none). Each row has, per pool of "names" (the first 64 slots), its in-use, the objects in the
+ * common pool and the highest in-use since the previous row; 4294967295 where the pool was not
+ * sampled then. Without the sampler (GZMEM_PEAKS=off) only "hz": 0.
+ */
+static int
+gzm_cmd_subsamples(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
+{
+	struct rte_tel_data *arr[GZM_SB_NB], *names;
+	char name[RTE_MEMPOOL_NAMESIZE];
+	uint32_t every_ms, r, i, k, nb_pools = 0, rows, shown = 0;
+	uint32_t slots[GZM_SUB_POOLS];
+	struct gzm_sub_row *row;
+	struct gzm_sub *s;
+	uint64_t id, every_ns;
+	bool fresh;
+
+	if (gzm_parse_reader(params, &id, &every_ms) < 0 ||
+	    (every_ms != 0 && (every_ms < GZM_SUB_MIN_MS || every_ms > GZM_SUB_MAX_MS)))
+		return -EINVAL;
+	rte_tel_data_start_dict(d);
+	gzm_dict_u64(d, "hz", __atomic_load_n(&g_peak_hz, __ATOMIC_ACQUIRE));
+	if (__atomic_load_n(&g_peak_hz, __ATOMIC_ACQUIRE) == 0)
+		return 0;
+	if (gzm_tel_alloc_arrays(arr, gzm_u64_types, GZM_SB_NB) < 0)
+		return -ENOMEM;
+	names = rte_tel_data_alloc();
+	if (names == NULL) {
+		gzm_tel_free_all(arr, GZM_SB_NB);
+		return -ENOMEM;
+	}
+	rte_tel_data_start_array(names, RTE_TEL_STRING_VAL);
+	every_ns = (uint64_t)every_ms * 1000000ull;
+	pthread_mutex_lock(&g_peak_mutex);
+	r = gzm_peak_reader(id, &fresh);
+	s = &g_subs[r];
+	/* another period, or another reader in the slot: its rows are not this reader's */
+	if (fresh || s->every_ns != every_ns) {
+		s->head = 0;
+		s->count = 0;
+		s->dropped = 0;
+		s->every_ns = every_ns;
+		s->next_ns = gzm_clock_ns(CLOCK_MONOTONIC) + every_ns;
+	}
+	for (i = 0; i < GZM_SUB_POOLS; i++) {
+		if (g_peaks[i].mp == NULL)
+			continue;
+		slots[nb_pools++] = i;
+		gzm_printable(name, sizeof(name), g_peaks[i].name);
+		rte_tel_data_add_array_string(names, name);
+	}
+	rows = RTE_MIN(s->count, nb_pools == 0 ? s->count : GZM_SUB_CELLS / nb_pools);
+	for (; shown < rows; shown++) {
+		row = &s->rows[(s->head + shown) % GZM_SUB_ROWS];
+		gzm_array_u64(arr[GZM_SB_T], row->t_ns);
+		for (k = 0; k < nb_pools; k++) {
+			i = slots[k];
+			gzm_array_u64(arr[GZM_SB_IN_USE], row->in_use[i]);
+			gzm_array_u64(arr[GZM_SB_COMMON], row->in_use[i] == GZM_SUB_UNKNOWN ? GZM_SUB_UNKNOWN : row->common[i]);
+			gzm_array_u64(arr[GZM_SB_PEAK], row->in_use[i] == GZM_SUB_UNKNOWN ? GZM_SUB_UNKNOWN : row->peak[i]);
+		}
+	}
+	gzm_dict_u64(d, "every_ms", every_ms);
+	gzm_dict_u64(d, "dropped", s->dropped);
+	gzm_dict_u64(d, "more", shown < s->count ? 1 : 0);
+	s->head = (s->head + shown) % GZM_SUB_ROWS;
+	s->count -= shown;
+	s->dropped = 0;
+	pthread_mutex_unlock(&g_peak_mutex);
+	if (rte_tel_data_add_dict_container(d, "names", names, 0) != 0)
+		rte_tel_data_free(names);
+	gzm_tel_add_arrays(d, arr, gzm_sb_keys, GZM_SB_NB);
+	return 0;
+}
+
 static const struct {
 	const char *cmd;
 	telemetry_cb fn;
@@ -1951,6 +2135,8 @@ static const struct {
 	  "gzmem preload: every live ring with its count, one page. Parameter: start index" },
 	{ "/gzmem/sample", gzm_cmd_sample,
 	  "gzmem preload: registry counters, pools, socket heaps, port counters and peaks for one sample. Parameter: reader id" },
+	{ "/gzmem/subsamples", gzm_cmd_subsamples,
+	  "gzmem preload: pools' occupancy the sampler recorded for this reader. Parameters: reader id,every ms" },
 	{ "/gzmem/peaks", gzm_cmd_peaks,
 	  "gzmem preload: each mempool's highest in-use since this reader's last read. Parameters: reader id[,start]" },
 	{ "/gzmem/calls", gzm_cmd_calls,

@@ -116,6 +116,30 @@ export interface PreloadReading {
   /** When the ring list was read, and whether at an earlier sample (see RingsCache). */
   ringsReadAt: Date;
   ringsCarriedOver: boolean;
+  /** Rows the sampler took for this reader since its previous read, when it asked for them. */
+  subsamples?: PreloadSubsamples;
+}
+
+/** One pool in one row of the sampler's sub-samples. */
+export interface PreloadSubsamplePool {
+  inUse: number;
+  /** Objects in the common pool (the rest of the free ones sit in the lcores' caches). */
+  common: number;
+  /** Highest in use since the previous row (or this reader's previous read). */
+  peak: number;
+}
+
+/** The pools as one pass of the sampler left them: those of the first 64 slots it had sampled. */
+export interface PreloadSubsample {
+  at: Date;
+  pools: Map<string, PreloadSubsamplePool>;
+}
+
+export interface PreloadSubsamples {
+  everyMs: number;
+  /** Rows the sampler overwrote before they were read (it keeps 64 per reader). */
+  dropped: number;
+  rows: PreloadSubsample[];
 }
 
 /** A process's ring list as last read, with the registry's generation then (it counts every add and removal). */
@@ -196,6 +220,7 @@ export async function readPreload(
   cache?: RingsCache,
   now = new Date(),
   callsCache?: CallsCache,
+  subsampleMs?: number,
 ): Promise<PreloadReading | undefined> {
   const sample = await conn.cmd(`/gzmem/sample,${process.pid}`);
   if (sample === null) return undefined;
@@ -214,6 +239,7 @@ export async function readPreload(
       ? prior
       : { generation, rings: await readRings(conn), readAt: now };
   cache?.set(conn.hello.pid, listing);
+  const subsamples = subsampleMs ? await readSubsamples(conn, subsampleMs) : undefined;
   return {
     version: sample.version,
     pools,
@@ -249,7 +275,44 @@ export async function readPreload(
     ringsStale: isNum(sample.rings_stale) ? sample.rings_stale : 0,
     ringsReadAt: listing.readAt,
     ringsCarriedOver: listing === prior,
+    ...(subsamples ? { subsamples } : {}),
   };
+}
+
+/** What a sub-sample row holds for a pool the sampler had not sampled at that time. */
+const SUB_UNKNOWN = 2 ** 32 - 1;
+/** A reader's sampler keeps 64 rows: a few replies at most bring them all. */
+const MAX_SUBSAMPLE_REPLIES = 64;
+
+/**
+ * The rows the preload's sampler took since this reader's previous call, and one every `everyMs`
+ * from now on. Undefined from a preload without the command or with its sampler off.
+ */
+export async function readSubsamples(conn: TelemetryConnection, everyMs: number): Promise<PreloadSubsamples | undefined> {
+  const what = '/gzmem/subsamples';
+  const out: PreloadSubsamples = { everyMs: 0, dropped: 0, rows: [] };
+  for (let i = 0; i < MAX_SUBSAMPLE_REPLIES; i++) {
+    const reply = await conn.cmd(`${what},${process.pid},${Math.round(everyMs)}`);
+    if (reply === null) return undefined;
+    if (!isRecord(reply) || !isNum(reply.hz)) throw new ProtocolError(`malformed reply to ${what}`);
+    if (reply.hz === 0) return undefined;
+    if (!isNum(reply.every_ms) || !isNum(reply.dropped) || !isNum(reply.more)) throw new ProtocolError(`malformed reply to ${what}`);
+    const names = column(reply, 'names', Array.isArray(reply.names) ? reply.names.length : 0, isStr, what);
+    const times = column(reply, 't_ns', Array.isArray(reply.t_ns) ? reply.t_ns.length : 0, isNum, what);
+    const [inUse, common, peak] = ['in_use', 'common', 'peak'].map((k) => column(reply, k, names.length * times.length, isNum, what));
+    times.forEach((t, row) => {
+      const pools = new Map<string, PreloadSubsamplePool>();
+      names.forEach((name, j) => {
+        const at = row * names.length + j;
+        if (inUse![at] !== SUB_UNKNOWN) pools.set(name, { inUse: inUse![at]!, common: common![at]!, peak: peak![at]! });
+      });
+      out.rows.push({ at: new Date(t / 1e6), pools });
+    });
+    out.everyMs = reply.every_ms;
+    out.dropped += reply.dropped;
+    if (reply.more !== 1) return out;
+  }
+  throw new ProtocolError(`${what}: more than ${MAX_SUBSAMPLE_REPLIES} replies`);
 }
 
 /**

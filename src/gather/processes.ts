@@ -11,7 +11,7 @@ import { readPreload, type CallsCache, type PreloadReading, type RingsCache } fr
 import { readAttach, type AttachReading } from '../collect/attach.js';
 import { openTelemetry, type TelemetryConnection } from '../collect/telemetry-socket.js';
 import type { LstackConfReading } from '../collect/lstack-conf.js';
-import { buildMachineHugepages, buildProcess, findOrphans, type ProcessInput } from '../model/build.js';
+import { buildMachineHugepages, buildProcess, findOrphans, withPoolsOf, type ProcessInput } from '../model/build.js';
 import { SCHEMA_VERSION, type DpdkProcess, type MachineHugepages, type Orphan, type Snapshot } from '../model/snapshot.js';
 import { GzmemError, NotFoundError, TargetGoneError, TelemetryError, errorMessage } from '../errors.js';
 
@@ -30,6 +30,8 @@ export interface GatherOptions {
   attach?: boolean;
   /** Scan for orphaned hugetlbfs files (reads every process's maps and fds). */
   orphans?: boolean;
+  /** Ask the preload's sampler to take the pools' occupancy this often between two reads (a recorder's). */
+  subsampleMs?: number;
 }
 
 /**
@@ -123,7 +125,7 @@ async function readDpdk(
 ): Promise<{ telemetry: TelemetryReadings; preload: PreloadReading | undefined }> {
   const now = host.now();
   const cache = options.cache;
-  const preload = await readPreload(conn, cache?.rings, now, cache?.calls);
+  const preload = await readPreload(conn, cache?.rings, now, cache?.calls, options.subsampleMs);
   // The preload counts every pool exactly: telemetry's own counts need not be asked again.
   const telemetry = await sampleTelemetry(conn, cache?.telemetry.get(conn.hello.pid), now, preload === undefined, preload);
   cache?.telemetry.set(conn.hello.pid, telemetry);
@@ -307,8 +309,12 @@ export async function readTargetInput(host: Host, target: string, options: Gathe
 }
 
 /** Reads every DPDK process that answers on a telemetry socket; unreadable ones become warnings. */
-export async function readAll(host: Host, options: GatherOptions = {}): Promise<{ processes: DpdkProcess[]; problems: string[] }> {
+export async function readAll(
+  host: Host,
+  options: GatherOptions = {},
+): Promise<{ processes: DpdkProcess[]; problems: string[]; inputs: Map<number, ProcessInput> }> {
   const processes: DpdkProcess[] = [];
+  const inputs = new Map<number, ProcessInput>();
   const problems: string[] = [];
   const seen = new Set<number>();
   for (const socket of await socketsToRead(host, options)) {
@@ -319,13 +325,54 @@ export async function readAll(host: Host, options: GatherOptions = {}): Promise<
         continue;
       }
       seen.add(conn.hello.pid);
-      processes.push((await readOne(host, conn.hello.pid, socket, conn, undefined, options)).process);
+      const read = await readOne(host, conn.hello.pid, socket, conn, undefined, options);
+      processes.push(read.process);
+      inputs.set(read.process.pid, read.input);
     } catch (err) {
       if (!(err instanceof GzmemError)) throw err;
       problems.push(err.message);
     }
   }
-  return { processes: processes.sort((a, b) => a.pid - b.pid), problems };
+  return { processes: processes.sort((a, b) => a.pid - b.pid), problems, inputs };
+}
+
+/**
+ * The process at each row the preload's sampler took between `after` and `before` (ms since
+ * epoch): the read's pools with the row's occupancy and peaks; everything else (heaps, ports, rings,
+ * the kernel's figures, pools the row does not hold) as the read found it.
+ */
+export function subsampledProcesses(
+  built: DpdkProcess,
+  input: ProcessInput,
+  after: number,
+  before: number,
+): { at: number; process: DpdkProcess }[] {
+  const preload = input.preload;
+  if (!preload?.subsamples) return [];
+  const out: { at: number; process: DpdkProcess }[] = [];
+  let since = new Date(after);
+  for (const row of preload.subsamples.rows) {
+    const at = row.at.getTime();
+    if (at <= after || at >= before) continue;
+    const pools = preload.pools.map((p) => {
+      const r = row.pools.get(p.name);
+      return r ? { ...p, inUse: r.inUse, common: r.common, cache: p.size - r.inUse - r.common, avail: p.size - r.inUse } : p;
+    });
+    const peaks = preload.peaks && {
+      ...preload.peaks,
+      since,
+      // A pool the row lacks has no peak for its window; its occupancy stays the read's.
+      pools: new Map(
+        [...row.pools].flatMap(([name, r]) => {
+          const pk = preload.peaks!.pools.get(name);
+          return pk ? [[name, { ...pk, peak: r.peak }] as const] : [];
+        }),
+      ),
+    };
+    out.push({ at, process: withPoolsOf(built, { ...input, preload: { ...preload, pools, ...(peaks ? { peaks } : {}) } }) });
+    since = row.at;
+  }
+  return out;
 }
 
 /**

@@ -6,7 +6,16 @@ import type { Host } from '../collect/host.js';
 import { gazelleViewOf } from './stack-view.js';
 import { seriesOf, targetKey } from '../model/series.js';
 import type { DpdkProcess, Snapshot } from '../model/snapshot.js';
-import { closeSampleCache, machineSnapshot, newSampleCache, pruneSampleCache, readAll, type GatherOptions } from './processes.js';
+import type { ProcessInput } from '../model/build.js';
+import {
+  closeSampleCache,
+  machineSnapshot,
+  newSampleCache,
+  pruneSampleCache,
+  readAll,
+  subsampledProcesses,
+  type GatherOptions,
+} from './processes.js';
 import type { Store, TargetRow, TargetSample } from '../store/store.js';
 import { isPid, processExists } from '../collect/process.js';
 import { errorMessage } from '../errors.js';
@@ -55,6 +64,12 @@ function wanted(t: Pick<TargetRow, 'key' | 'pid'>, targets: string[] | undefined
 export type MachinePart = Pick<Snapshot, 'hugepages' | 'orphans' | 'orphansWhy' | 'takenAt'>;
 
 const MAINTAIN_EVERY_MS = 60_000;
+/**
+ * A recorder asked for more than a sample a second reads a target with the preload once a second
+ * and takes the samples in between from the preload's sampler (sub-samples): one wakeup a second
+ * on the core it shares with the application instead of ten.
+ */
+const BATCH_MS = 1000;
 /** Ticks a target whose process still lives may miss before its silence becomes a gap. */
 const MISSES_BEFORE_GAP = 3;
 
@@ -71,10 +86,28 @@ export function startRecorder(host: Host, store: Store, options: RecorderOptions
   const cache = newSampleCache();
   const trends = newTrendKeeper();
   const targets = options.targets ?? [];
+  const batching = intervalMs < BATCH_MS;
+  /** Targets whose preload takes their sub-samples, by pid: their key and last whole read (tick time). */
+  const batched = new Map<number, { key: string; readAt: number }>();
+  let tickTs = 0;
+  // Half an interval early: a read due at this tick is not put off to the next by a late timer.
+  const resting = (pid: number) => {
+    const b = batched.get(pid);
+    return b !== undefined && tickTs - b.readAt < BATCH_MS - intervalMs / 2;
+  };
   // Sockets of other prefixes are not even opened; a pid target is known once its socket greets.
   const wantedSocket = (prefix: string, pid: number | undefined) =>
-    targets.length === 0 || targets.some((t) => t === prefix || (isPid(t) && (pid === undefined || t === String(pid))));
-  const gather: GatherOptions = { ...options, cache, wanted: wantedSocket, attachBesidePreload: false };
+    (targets.length === 0 || targets.some((t) => t === prefix || (isPid(t) && (pid === undefined || t === String(pid))))) &&
+    (pid === undefined || !resting(pid));
+  const gather: GatherOptions = {
+    ...options,
+    cache,
+    wanted: wantedSocket,
+    attachBesidePreload: false,
+    ...(batching ? { subsampleMs: intervalMs } : {}),
+  };
+  /** The last time recorded per target, so no row is recorded twice or out of order. */
+  const lastRecorded = new Map<string, number>();
   // The targets alive in the store, with their last pid: read once, then kept tick by tick (a read
   // of the store would commit the ticks it is still gathering).
   const aliveInStore = new Map<string, number | null>(store.targets().flatMap((t) => (t.alive ? [[t.key, t.pid] as const] : [])));
@@ -82,28 +115,45 @@ export function startRecorder(host: Host, store: Store, options: RecorderOptions
   const tick = async (): Promise<Tick> => {
     const started = performance.now();
     const ts = host.now().getTime();
-    const { processes, problems } = await readAll(host, gather);
-    pruneSampleCache(cache, new Set(processes.map((p) => p.pid)));
-    for (const p of problems) options.onProblem?.(p);
+    tickTs = ts;
+    const { processes, problems, inputs } = await readAll(host, gather);
     const samples: TargetSample[] = [];
+    const rowTicks: { ts: number; samples: TargetSample[] }[] = [];
     const seen = new Set<string>();
+    // Read at an earlier tick, their sub-samples come with their next read; alive while their process is.
+    const restingPids: number[] = [];
+    for (const [pid, b] of batched) {
+      if (processes.some((p) => p.pid === pid)) continue;
+      if (resting(pid) && (await processExists(host, pid))) {
+        seen.add(b.key);
+        restingPids.push(pid);
+      } else batched.delete(pid);
+    }
+    pruneSampleCache(cache, new Set([...processes.map((p) => p.pid), ...restingPids]));
+    for (const p of problems) options.onProblem?.(p);
     const chosen = processes.filter((x) => selected(x, options.targets));
-    // The machine part is read once per tick, process or not, and shared by every target's snapshot
-    // (orphans as the cache last scanned them: their files are listed every few seconds).
-    const machine = await machineSnapshot(host, chosen, started, { orphans: true, cache });
-    machinePart = {
-      takenAt: machine.takenAt,
-      hugepages: machine.hugepages,
-      orphans: machine.orphans,
-      ...(machine.orphansWhy !== undefined ? { orphansWhy: machine.orphansWhy } : {}),
-    };
+    // The machine part is read once per tick that reads a process, or none at all, and shared by
+    // every target's snapshot (orphans as the cache last scanned them: their files are listed
+    // every few seconds). A tick where every target rests reads nothing.
+    const machine =
+      chosen.length > 0 || restingPids.length === 0 ? await machineSnapshot(host, chosen, started, { orphans: true, cache }) : undefined;
+    if (machine) {
+      machinePart = {
+        takenAt: machine.takenAt,
+        hugepages: machine.hugepages,
+        orphans: machine.orphans,
+        ...(machine.orphansWhy !== undefined ? { orphansWhy: machine.orphansWhy } : {}),
+      };
+    }
     for (const p of chosen) {
       const key = targetKey(p);
       seen.add(key);
       trends.observe(key, p, ts);
       const view = await gazelleViewOf(host, p, cache).catch(() => undefined);
-      const snapshot: Snapshot = { ...machine, processes: [p], ...(view ? { lstack: [view] } : {}) };
+      const snapshot: Snapshot = { ...machine!, processes: [p], ...(view ? { lstack: [view] } : {}) };
       latest.set(key, snapshot);
+      rowTicks.push(...(await subsampleTicks(key, p, inputs.get(p.pid), ts)));
+      lastRecorded.set(key, ts);
       const v = seriesOf(p, view);
       samples.push({
         key,
@@ -113,7 +163,10 @@ export function startRecorder(host: Host, store: Store, options: RecorderOptions
         ...(options.keepSnapshots ? { snapshotJson: JSON.stringify(snapshot) } : {}),
       });
     }
-    store.record(ts, samples, Math.max(2 * intervalMs, intervalMs + 2000));
+    rowTicks.sort((a, b) => a.ts - b.ts);
+    const ticks = samples.length > 0 || restingPids.length === 0 ? [...rowTicks, { ts, samples }] : rowTicks;
+    store.recordTicks(ticks, Math.max(2 * intervalMs, intervalMs + 2000));
+    for (const t of rowTicks) options.onTick?.({ ...t, gone: [] });
     trends.forget(seen);
     alive = seen;
     for (const key of seen) misses.delete(key);
@@ -146,8 +199,40 @@ export function startRecorder(host: Host, store: Store, options: RecorderOptions
       lastMaintain = ts;
     }
     const result = { ts, samples, gone };
-    options.onTick?.(result);
+    if (samples.length > 0 || gone.length > 0 || restingPids.length === 0) options.onTick?.(result);
     return result;
+  };
+
+  /**
+   * The rows the target's preload took since its last read, each a tick of its own. Calls and ring
+   * peaks are not in them: those the sampler does not take between reads.
+   */
+  const subsampleTicks = async (key: string, p: DpdkProcess, input: ProcessInput | undefined, ts: number) => {
+    const subsamples = input?.preload?.subsamples;
+    if (!batching || !input || !subsamples || subsamples.everyMs === 0) {
+      batched.delete(p.pid);
+      return [];
+    }
+    batched.set(p.pid, { key, readAt: ts });
+    if (subsamples.dropped > 0) options.onProblem?.(`${key}: ${subsamples.dropped} sub-samples were overwritten before they were read`);
+    // Rows from before this target's first read here belong to no window of this recorder.
+    const after = lastRecorded.get(key);
+    if (after === undefined) return [];
+    const ticks: { ts: number; samples: TargetSample[] }[] = [];
+    for (const row of subsampledProcesses(p, input, after, ts)) {
+      const view = await gazelleViewOf(host, row.process, cache).catch(() => undefined);
+      const v = seriesOf(row.process, view);
+      const values = { process: v.process, stack: v.stack, pool: v.pool, pool_peak: v.pool_peak };
+      ticks.push({ ts: row.at, samples: [{ key, pid: p.pid, command: p.command, values }] });
+    }
+    return ticks;
+  };
+
+  /** When every target is read through its preload's sub-samples, the recorder sleeps until the next read is due. */
+  const nextWakeMs = (now: number) => {
+    if (!batching || batched.size === 0 || [...alive].some((key) => ![...batched.values()].some((b) => b.key === key))) return intervalMs;
+    const due = Math.min(...[...batched.values()].map((b) => b.readAt + BATCH_MS));
+    return Math.max(intervalMs, due - now);
   };
 
   const loop = async () => {
@@ -155,7 +240,7 @@ export function startRecorder(host: Host, store: Store, options: RecorderOptions
     const t0 = Date.now();
     current = tick().catch((err: unknown) => options.onProblem?.(`recording failed: ${errorMessage(err)}`));
     await current;
-    if (running) timer = setTimeout(loop, Math.max(0, options.intervalSec * 1000 - (Date.now() - t0)));
+    if (running) timer = setTimeout(loop, Math.max(0, nextWakeMs(t0) - (Date.now() - t0)));
   };
   void loop();
 

@@ -131,11 +131,13 @@ export function poolPeak(name: string, preload: PreloadReading | undefined): { p
   const p = peaks.pools.get(name);
   if (!p) return { peak: null, why: 'not sampled by the preload yet (a new pool, or beyond its 256 pools)' };
   const since = new Date(Math.max(peaks.since.getTime(), p.sampledSince.getTime()));
+  // The occupancy read with the peaks ends their window: a sampler's last pass may have come before it rose.
+  const now = preload.pools.find((x) => x.name === name)?.inUse ?? 0;
   return {
     peak: {
-      inUse: p.peak,
+      inUse: Math.max(p.peak, now),
       since: since.toISOString(),
-      highWater: p.highWater,
+      highWater: Math.max(p.highWater, now),
       highWaterSince: p.sampledSince.toISOString(),
       hz: peaks.hz,
       idleHz: peaks.idleHz,
@@ -392,25 +394,42 @@ export interface ProcessInput {
   socketPrefix?: string;
 }
 
+function buildMempools(input: ProcessInput, memzones: Memzone[]): Mempool[] {
+  const { preload, attach } = input;
+  return (input.telemetry?.mempools ?? []).map((m) => {
+    const readings = occupancyReadings(m, preload, attach);
+    const extra = input.extraOccupancy?.get(m.name);
+    return buildMempool(
+      m,
+      memzones,
+      extra ? [...readings, extra] : readings,
+      attach?.pools.find((a) => a.name === m.name)?.cacheLens.length ?? 1,
+      poolPeak(m.name, preload),
+    );
+  });
+}
+
+/**
+ * `built` (made by buildProcess from `input`) with its pools and the figures that derive from them
+ * rebuilt from another reading of the same pools (a sub-sample's): the rest, read together with
+ * the pools, is as `built` has it, alerts included.
+ */
+export function withPoolsOf(built: DpdkProcess, input: ProcessInput): DpdkProcess {
+  const mempools = buildMempools(input, built.memzones);
+  return {
+    ...built,
+    mempools,
+    waterfall: buildWaterfall(input.process, input.telemetry, mempools, input.telemetryError ?? 'no telemetry socket'),
+  };
+}
+
 export function buildProcess(input: ProcessInput): DpdkProcess {
   const { process: p, telemetry: t } = input;
   const telemetryWhy = input.telemetryError ?? 'no telemetry socket';
   const poolNames = t?.mempools.map((m) => m.name) ?? [];
   const memzones = t ? buildMemzones(t.memzones, poolNames) : [];
   const { preload, attach } = input;
-  const mempools = t
-    ? t.mempools.map((m) => {
-        const readings = occupancyReadings(m, preload, attach);
-        const extra = input.extraOccupancy?.get(m.name);
-        return buildMempool(
-          m,
-          memzones,
-          extra ? [...readings, extra] : readings,
-          attach?.pools.find((a) => a.name === m.name)?.cacheLens.length ?? 1,
-          poolPeak(m.name, preload),
-        );
-      })
-    : [];
+  const mempools = buildMempools(input, memzones);
   const waterfall = buildWaterfall(p, t, mempools, telemetryWhy);
   const byPage = new Map<number, number>();
   const byNode = new Map<number, number>();

@@ -66,6 +66,8 @@ export interface Store {
    * across the time nothing was recorded.
    */
   record(ts: number, samples: TargetSample[], maxSilenceMs?: number): void;
+  /** Records several ticks, oldest first, in one commit (or one journal write). */
+  recordTicks(ticks: { ts: number; samples: TargetSample[] }[], maxSilenceMs?: number): void;
   /** Marks targets not seen at `ts` as gone, with a gap row and a null sample to break their lines. */
   markGone(ts: number, keys: string[], reason: string): void;
   targets(): TargetRow[];
@@ -202,17 +204,18 @@ export function openStore(
     lastCommit = performance.now();
     if (journal) ftruncateSync(journal.fd, 0);
   };
-  const recordTick = (ts: number, samples: TargetSample[], maxSilenceMs: number) => {
+  const recordTicks = (ticks: { ts: number; samples: TargetSample[] }[], maxSilenceMs: number) => {
+    if (ticks.length === 0) return;
+    const journalTicks: JournalTick[] = ticks.map((t) => ({ ...t, ...(Number.isFinite(maxSilenceMs) ? { maxSilenceMs } : {}) }));
     // A 1 Hz writer, whose ticks come a few ms early or late, commits every tick, without the journal.
     const due = isDue(lastCommit, performance.now(), writer.commitEveryMs ?? 0);
     if (!journal || (due && pending.length === 0)) {
-      record(ts, samples, maxSilenceMs);
+      commitPending(journalTicks);
       lastCommit = performance.now();
       return;
     }
-    const tick: JournalTick = { ts, samples, ...(Number.isFinite(maxSilenceMs) ? { maxSilenceMs } : {}) };
-    writeSync(journal.fd, `${JSON.stringify(tick)}\n`);
-    pending.push(tick);
+    writeSync(journal.fd, journalTicks.map((t) => `${JSON.stringify(t)}\n`).join(''));
+    pending.push(...journalTicks);
     if (due) flush();
   };
 
@@ -322,7 +325,8 @@ export function openStore(
 
   return {
     path,
-    record: (ts, samples, maxSilenceMs = Infinity) => recordTick(ts, samples, maxSilenceMs),
+    record: (ts, samples, maxSilenceMs = Infinity) => recordTicks([{ ts, samples }], maxSilenceMs),
+    recordTicks: (ticks, maxSilenceMs = Infinity) => recordTicks(ticks, maxSilenceMs),
     markGone: (ts, keys, reason) => {
       if (keys.length === 0) return;
       flush();

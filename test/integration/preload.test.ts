@@ -364,3 +364,59 @@ test('a pool driven to empty is an alert in show; a steady one is not', { skip }
   const s = await gzmem(['lstack', 'show', String(steady.pid)]);
   assert.match(s.stdout, /^memory: no pool near exhaustion, no mbuf allocation failure$/m);
 });
+
+test("sub-samples: a recorder at -i 0.1 keeps 10 samples a second of each pool from the preload's sampler, at the levels gzload's bursts hold", { skip }, async () => {
+  const g = await startGzload({ app: ['--stacks', '1', '--tcp_conn_count', '50', '--pattern', 'burst', '--hold', '8'], env: { LD_PRELOAD: PRELOAD } });
+  started.push(g);
+  const dir = mkdtempSync(join(tmpdir(), 'gzmem-subsamples-'));
+  const db = join(dir, 'sub.db');
+  const from = Date.now();
+  try {
+    const rec = startRecord([g.prefix, '--db', db, '-i', '0.1']);
+    await new Promise((r) => setTimeout(r, 7000));
+    assert.equal(await stopChild(rec), 0, rec.stderr());
+    const truth = (await truthOf(g, false)) as Truth & { stacks: { pool: string; max_in_use: number; tid: number; name: string }[] };
+    const { pool, max_in_use: max } = truth.stacks[0]!;
+    // burst: every receive ring filled to 4 x hold for 2 s, then emptied for 2 s
+    const held = 50 * 4 * 8;
+    const store = openStore(db);
+    try {
+      const query = (scope: 'pool' | 'pool_peak' | 'ring_peak') => store.query({ key: g.prefix, scope, from, to: Date.now(), maxPoints: 10_000 });
+      const inUse = query('pool');
+      const values = inUse.series.find((s) => s.name === pool)!.values;
+      const peaks = query('pool_peak').series.find((s) => s.name === pool)!.values;
+      const shown = `${JSON.stringify(values)} peaks ${JSON.stringify(peaks)} (gzload's maximum ${max})`;
+      const spacing = inUse.ts.slice(1).map((t, i) => t - inUse.ts[i]!).sort((a, b) => a - b);
+      assert.ok(values.length >= 50, `${values.length} samples in 7 s: ${shown}`);
+      assert.ok(spacing[Math.floor(spacing.length / 2)]! >= 80 && spacing[Math.floor(spacing.length / 2)]! <= 120, `spacing ${JSON.stringify(spacing)}`);
+      // Calls and ring peaks come with the whole reads only: once a second, so the recorder read once a second.
+      const ringPeaks = query('ring_peak').ts.length;
+      assert.ok(ringPeaks >= 5 && ringPeaks <= 9, `${ringPeaks} whole reads in 7 s`);
+      // Each row: never above gzload's own maximum, which it measures after a receive's mbufs went
+      // into the rings or freed, so one receive burst (32) above it is in use for a moment; and
+      // its peak (since the previous row) no lower than the row.
+      assert.equal(max, held, shown);
+      const bound = max + 32;
+      values.forEach((v, i) => {
+        assert.ok(v !== null && v <= bound, `row ${i}: ${shown}`);
+        assert.ok(peaks[i] !== null && peaks[i]! >= v! && peaks[i]! <= bound, `row ${i} peak: ${shown}`);
+      });
+      const runs = (high: boolean) => {
+        let best = 0;
+        let run = 0;
+        for (const v of values) {
+          run = (high ? v! >= held : v! < held / 10) ? run + 1 : 0;
+          best = Math.max(best, run);
+        }
+        return best;
+      };
+      // A 2 s phase is ~20 rows: both phases show whole, which samples a second apart cannot.
+      assert.ok(runs(true) >= 15 && runs(false) >= 15, `runs high ${runs(true)}, low ${runs(false)}: ${shown}`);
+    } finally {
+      store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await stop(g);
+  }
+});
