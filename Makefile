@@ -36,7 +36,7 @@ demo: setup
 
 # Every benchmark, one after the other; docs/benchmarks.md has the figures and how to read them.
 bench: setup
-	for b in snapshot profile startup transport overhead peaks calls store dashboard; do node --import tsx bench/$$b.ts || exit 1; done
+	for b in snapshot profile startup transport overhead recorder peaks calls store dashboard; do node --import tsx bench/$$b.ts || exit 1; done
 
 clean:
 	rm -rf dist
