@@ -97,7 +97,16 @@ export interface AttachReading {
   refused: { name: string; why: string }[];
   /** Named rings (RG_<name> memzones that are not a pool's ring). */
   rings: RingCounts[];
+  /** Set when the hugepage ranges and architecture are those of an earlier read of `maps`. */
+  mapsReadAt?: Date;
 }
+
+/**
+ * Kept by a sampler, by pid: what `maps` told (a DPDK process's `maps` is long: reading and
+ * parsing it was most of an attach read). Its hugepage ranges change only with the hugetlb
+ * mappings, so it is read again when `mappingsKey` (their starts and HugetlbPages) changes.
+ */
+export type AttachMapsCache = Map<number, { mappingsKey: string; arch: string; ranges: MemoryRange[]; readAt: Date }>;
 
 function cString(buf: Buffer, start: number, size: number): string {
   const end = buf.indexOf(0, start);
@@ -240,18 +249,26 @@ export async function readAttach(
   pools: MempoolReading[],
   memzones: MemzoneReading[],
   hugeStarts: readonly string[],
+  kept?: { cache: AttachMapsCache; mappingsKey: string; now: Date },
 ): Promise<AttachReading> {
-  const mapsPath = join(host.procRoot, String(pid), 'maps');
-  const maps = await readText(mapsPath, MAPS_CAP).catch((err: unknown) => {
-    throw fsError(err, mapsPath);
-  });
-  const arch = await targetArch(host, pid, maps);
+  const prior = kept?.cache.get(pid);
+  const carried = prior !== undefined && prior.mappingsKey === kept?.mappingsKey ? prior : undefined;
+  let arch = carried?.arch;
+  let ranges = carried?.ranges ?? [];
+  if (!carried) {
+    const mapsPath = join(host.procRoot, String(pid), 'maps');
+    const maps = await readText(mapsPath, MAPS_CAP).catch((err: unknown) => {
+      throw fsError(err, mapsPath);
+    });
+    arch = await targetArch(host, pid, maps);
+    ranges = hugetlbRanges(maps, hugeStarts);
+  }
   if (arch === undefined) throw new UnsupportedError(`cannot tell which architecture process ${pid}'s DPDK was built for`);
   const layout = attachLayout(version, arch);
   if (typeof layout === 'string') throw new UnsupportedError(layout);
-  const ranges = hugetlbRanges(maps, hugeStarts);
   if (ranges.length === 0)
     throw new UnsupportedError('the process maps no hugepages (--no-huge?): the attach reader reads hugepage memory only');
+  if (kept && !carried) kept.cache.set(pid, { mappingsKey: kept.mappingsKey, arch, ranges, readAt: kept.now });
   const path = join(host.procRoot, String(pid), 'mem');
   let fd: number;
   try {
@@ -262,7 +279,7 @@ export async function readAttach(
   const mem = { fd, ranges };
   try {
     const byName = new Map(memzones.map((z) => [z.name, z]));
-    const out: AttachReading = { pools: [], refused: [], rings: [] };
+    const out: AttachReading = { pools: [], refused: [], rings: [], ...(carried ? { mapsReadAt: carried.readAt } : {}) };
     for (const pool of pools) {
       const header = byName.get(pool.memzone);
       if (!header) {

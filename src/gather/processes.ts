@@ -5,10 +5,10 @@ import { hostname } from 'node:os';
 import type { Host } from '../collect/host.js';
 import { readHugepages } from '../collect/hugepages.js';
 import { readHugetlbfsFiles, readHugetlbfsMounts, readHugetlbfsUsers, type HugetlbfsMount } from '../collect/hugetlbfs.js';
-import { isDue, isPid, processExists, readProcess, type MappingsCache, type ThreadsCache } from '../collect/process.js';
+import { isDue, isPid, processExists, readProcess, type MappingsCache, type ProcessReading, type ThreadsCache } from '../collect/process.js';
 import { findTelemetrySockets, sampleTelemetry, socketAt, type TelemetryReadings, type TelemetrySocketPath } from '../collect/telemetry.js';
 import { readPreload, type CallsCache, type PreloadReading, type RingsCache } from '../collect/preload.js';
-import { readAttach, type AttachReading } from '../collect/attach.js';
+import { readAttach, type AttachMapsCache, type AttachReading } from '../collect/attach.js';
 import { openTelemetry, type TelemetryConnection } from '../collect/telemetry-socket.js';
 import type { LstackConfReading } from '../collect/lstack-conf.js';
 import { buildMachineHugepages, buildProcess, findOrphans, withPoolsOf, type ProcessInput } from '../model/build.js';
@@ -47,6 +47,7 @@ export interface SampleCache {
   mappings: MappingsCache;
   rings: RingsCache;
   calls: CallsCache;
+  attachMaps: AttachMapsCache;
   threads: ThreadsCache;
   /** lstack.conf by pid: gazelle reads it once, at start. */
   lstackConf: Map<number, LstackConfReading>;
@@ -75,6 +76,7 @@ export function newSampleCache(): SampleCache {
     mappings: new Map(),
     rings: new Map(),
     calls: new Map(),
+    attachMaps: new Map(),
     threads: new Map(),
     lstackConf: new Map(),
   };
@@ -87,7 +89,7 @@ export function pruneSampleCache(cache: SampleCache, alive: ReadonlySet<number>)
     conn.close();
     cache.connections.delete(path);
   }
-  for (const byPid of [cache.telemetry, cache.mappings, cache.rings, cache.calls, cache.threads, cache.lstackConf]) {
+  for (const byPid of [cache.telemetry, cache.mappings, cache.rings, cache.calls, cache.threads, cache.lstackConf, cache.attachMaps]) {
     for (const pid of byPid.keys()) if (!alive.has(pid)) byPid.delete(pid);
   }
 }
@@ -137,11 +139,14 @@ async function tryAttach(
   host: Host,
   pid: number,
   t: TelemetryReadings,
-  hugeStarts: string[],
+  process: ProcessReading,
+  cache: SampleCache | undefined,
 ): Promise<{ attach?: AttachReading; attachError?: string }> {
   if (t.mempools.length === 0) return { attachError: 'no mempools to read' };
+  const hugeStarts = process.numa.map((m) => m.start);
+  const kept = cache && { cache: cache.attachMaps, mappingsKey: `${hugeStarts.join(',')}|${process.statusHugetlbBytes}`, now: host.now() };
   try {
-    return { attach: await readAttach(host, pid, t.hello.version, t.mempools, t.memzones, hugeStarts) };
+    return { attach: await readAttach(host, pid, t.hello.version, t.mempools, t.memzones, hugeStarts, kept) };
   } catch (err) {
     if (err instanceof GzmemError && !(err instanceof TargetGoneError)) return { attachError: err.message };
     throw err;
@@ -178,12 +183,7 @@ async function readOne(
       skipAttach !== undefined
         ? { attachError: skipAttach }
         : telemetry
-          ? await tryAttach(
-              host,
-              pid,
-              telemetry,
-              process.numa.map((m) => m.start),
-            )
+          ? await tryAttach(host, pid, telemetry, process, options.cache)
           : { attachError: 'needs telemetry' };
     const input: ProcessInput = {
       process,

@@ -496,6 +496,9 @@ export function buildProcess(input: ProcessInput): DpdkProcess {
       ...(preload?.ringsCarriedOver
         ? [{ part: 'ring list (preload registry): no ring created or freed since', readAt: preload.ringsReadAt.toISOString() }]
         : []),
+      ...(attach?.mapsReadAt
+        ? [{ part: "attach reader's hugepage ranges (maps): hugetlb mappings unchanged since", readAt: attach.mapsReadAt.toISOString() }]
+        : []),
       ...(preload?.callsReadAt
         ? [{ part: 'POSIX call counts (preload): a sampler reads them once a second', readAt: preload.callsReadAt.toISOString() }]
         : []),

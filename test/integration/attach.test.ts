@@ -2,6 +2,8 @@
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { closeSampleCache, newSampleCache, readTarget } from '../../src/gather/processes.js';
+import { liveHost } from '../../src/collect/host.js';
 import { hugepagesMissing, showProcess, startGzload, testpmdPoolAtRest, startTestpmd, stop, type DpdkProc } from '../helpers/dpdk.js';
 
 const skip = hugepagesMissing();
@@ -33,6 +35,19 @@ test('gzload at rest: attach equals the in-process counts of every pool, caches 
   assert.equal(p.mempools.find((m) => m.name === 'rxtx_mbuf_0')?.occupancy?.inUse, 48 * 5);
   assert.notEqual(p.waterfall.inUse.bytes, null);
   assert.ok(p.waterfall.inUse.bytes! < p.waterfall.allocated.bytes!);
+  // A sampler reads maps once while the hugetlb mappings stay: its next read carries the ranges
+  // over, says so, and counts the same.
+  const cache = newSampleCache();
+  try {
+    const first = await readTarget(liveHost(), String(gz.pid), { cache });
+    const second = await readTarget(liveHost(), String(gz.pid), { cache });
+    const carried = (x: typeof first) => x.carriedOver.some((c) => /attach reader's hugepage ranges/.test(c.part));
+    assert.equal(carried(first), false);
+    assert.equal(carried(second), true, JSON.stringify(second.carriedOver));
+    for (const t of truth.pools) assert.equal(second.mempools.find((x) => x.name === t.name)?.occupancy?.inUse, t.in_use, t.name);
+  } finally {
+    closeSampleCache(cache);
+  }
 });
 
 test("testpmd: attach equals size - common_pool_count - total_cache_count of its own dump_mempool", { skip }, async () => {
