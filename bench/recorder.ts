@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { liveHost } from '../src/collect/host.js';
 import { startRecorder } from '../src/gather/recorder.js';
 import { openStore } from '../src/store/store.js';
-import { settleForSampling } from '../src/cli/sampling-runtime.js';
+import { withoutOptimizingCompilers } from '../src/cli/runtime.js';
 import { PRELOAD, startGzload, stop } from '../test/helpers/dpdk.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -26,7 +26,7 @@ function threadsNs(): Map<string, number> {
 
 /** In a child: a recorder of `prefix` every `intervalSec`; prints main and helper threads' ms per second. */
 async function child(prefix: string, intervalSec: number, optimize: boolean, warmSec: number, runSec: number): Promise<void> {
-  if (!optimize) settleForSampling();
+  if (!optimize) withoutOptimizingCompilers();
   const dir = mkdtempSync(join(tmpdir(), 'gzmem-bench-recorder-'));
   const store = openStore(join(dir, 'bench.db'), undefined, { commitEveryMs: 1000 });
   const rec = startRecorder(liveHost(), store, { intervalSec, targets: [prefix] });

@@ -4,7 +4,7 @@
 // HTTP server, metrics or FFI.
 
 import { Command, CommanderError, Option } from 'commander';
-import { setFlagsFromString } from 'node:v8';
+import { withoutOptimizingCompilers } from './runtime.js';
 import { liveHost } from '../collect/host.js';
 import { ExitCode, GzmemError, UsageError } from '../errors.js';
 import { parseCount, parseInterval, type Format, type OutputOptions } from './output.js';
@@ -24,16 +24,6 @@ interface CommonFlags {
   calls?: boolean;
 }
 
-/**
- * A one-shot command lives a tenth of a second: V8's optimizing compilers would spend memory on it
- * (their threads and zones, some 5 MiB of peak RSS) and time on code that never gets hot. A watch
- * (-i), a recorder and a server keep them.
- */
-function settleForOneShot(): void {
-  setFlagsFromString('--no-opt');
-  setFlagsFromString('--no-maglev');
-}
-
 function outputOptions(
   flags: CommonFlags,
   countArg: string | undefined,
@@ -45,7 +35,7 @@ function outputOptions(
     throw new UsageError(`unexpected argument ${JSON.stringify(countArg)} (a count goes with -i <seconds>)`);
   const format: Format = flags.json ? 'json' : flags.csv ? 'csv' : 'table';
   const timeoutMs = parseTimeout(flags.timeout);
-  if (flags.interval === undefined) settleForOneShot();
+  withoutOptimizingCompilers();
   const file = memoryFile ?? flags.output;
   return {
     format,
@@ -231,7 +221,7 @@ function positiveInt(flag: string, value: string | undefined, min: number): numb
 }
 
 function adviseOptions(f: AdviseFlags, parseWindow: (v: string) => number): import('./advise.js').AdviseOptions {
-  settleForOneShot();
+  withoutOptimizingCompilers();
   const headroom = Number(f.headroom);
   if (!/^\d+(\.\d+)?$/.test(f.headroom) || headroom < 1 || headroom > 10)
     throw new UsageError(`--headroom must be a factor from 1 to 10, got ${JSON.stringify(f.headroom)}`);

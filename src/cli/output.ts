@@ -2,7 +2,6 @@
 
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { GzmemError, ExitCode, NotFoundError, TargetGoneError, UsageError, errorMessage } from '../errors.js';
-import { settleForSampling } from './sampling-runtime.js';
 
 export type Format = 'table' | 'json' | 'csv';
 
@@ -49,7 +48,6 @@ export async function emitFrames(options: OutputOptions, frame: (compact: boolea
     writeOut(await frame(false), options.file);
     return;
   }
-  settleForSampling();
   const tty = options.file === undefined && process.stdout.isTTY === true;
   const compact = options.format === 'json' && !tty;
   for (let i = 0; options.count === undefined || i < options.count; i++) {

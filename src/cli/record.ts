@@ -4,7 +4,7 @@ import type { Host } from '../collect/host.js';
 import { startRecorder, type Recorder, type RecorderOptions } from '../gather/recorder.js';
 import { openStore, type Store } from '../store/store.js';
 import { untilSignal } from './signals.js';
-import { settleForSampling } from './sampling-runtime.js';
+import { withoutOptimizingCompilers } from './runtime.js';
 
 export interface RecordOptions {
   db: string;
@@ -32,7 +32,7 @@ export function startRecording(
   o: RecordOptions,
   extra: Pick<RecorderOptions, 'onTick' | 'latest'> = {},
 ): Recorder {
-  settleForSampling();
+  withoutOptimizingCompilers();
   return startRecorder(host, store, {
     ...extra,
     intervalSec: o.intervalSec,

@@ -5,7 +5,15 @@ import { hostname } from 'node:os';
 import type { Host } from '../collect/host.js';
 import { readHugepages } from '../collect/hugepages.js';
 import { readHugetlbfsFiles, readHugetlbfsMounts, readHugetlbfsUsers, type HugetlbfsMount } from '../collect/hugetlbfs.js';
-import { isDue, isPid, processExists, readProcess, type MappingsCache, type ProcessReading, type ThreadsCache } from '../collect/process.js';
+import {
+  isDue,
+  isPid,
+  processExists,
+  readProcess,
+  type MappingsCache,
+  type ProcessReading,
+  type ThreadsCache,
+} from '../collect/process.js';
 import { findTelemetrySockets, sampleTelemetry, socketAt, type TelemetryReadings, type TelemetrySocketPath } from '../collect/telemetry.js';
 import { readPreload, type CallsCache, type PreloadReading, type RingsCache } from '../collect/preload.js';
 import { readAttach, type AttachMapsCache, type AttachReading } from '../collect/attach.js';
