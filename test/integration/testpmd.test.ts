@@ -141,8 +141,9 @@ test('-m <file> writes the view to a file; -i repeats', { skip }, async () => {
   const kib = Number(/HugetlbPages:\s+(\d+) kB/.exec(readFileSync(`/proc/${tp!.pid}/status`, 'utf8'))![1]);
   // So are telemetry's lists (memzones, pool geometry) while the heaps say nothing was reserved.
   const parts = docs.map((d) => d.processes[0]!.carriedOver.map((c) => c.part.split(' ')[0]));
-  // Faster than once a second, the threads and the machine's hugepage counts are read once a second.
-  assert.deepEqual(parts, [[], ['hugetlb', 'threads', 'memzones,'], ['hugetlb', 'threads', 'memzones,']]);
+  // Faster than once a second, the threads and the machine's hugepage counts are read once a second;
+  // the attach reader's hugepage ranges (from maps) are carried with the mappings.
+  assert.deepEqual(parts, [[], ['hugetlb', 'threads', 'attach', 'memzones,'], ['hugetlb', 'threads', 'attach', 'memzones,']]);
   assert.deepEqual(
     docs.map((d) => (d.carriedOver ?? []).map((c) => c.part.split(':')[0])),
     [[], ['machine hugepages'], ['machine hugepages']],
