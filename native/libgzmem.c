@@ -2060,14 +2060,15 @@ gzm_cmd_subsamples(const char *cmd __rte_unused, const char *params, struct rte_
 	struct gzm_sub_row *row;
 	struct gzm_sub *s;
 	uint64_t id, every_ns;
+	uint32_t hz = __atomic_load_n(&g_peak_hz, __ATOMIC_ACQUIRE);
 	bool fresh;
 
 	if (gzm_parse_reader(params, &id, &every_ms) < 0 ||
 	    (every_ms != 0 && (every_ms < GZM_SUB_MIN_MS || every_ms > GZM_SUB_MAX_MS)))
 		return -EINVAL;
 	rte_tel_data_start_dict(d);
-	gzm_dict_u64(d, "hz", __atomic_load_n(&g_peak_hz, __ATOMIC_ACQUIRE));
-	if (__atomic_load_n(&g_peak_hz, __ATOMIC_ACQUIRE) == 0)
+	gzm_dict_u64(d, "hz", hz);
+	if (hz == 0)
 		return 0;
 	if (gzm_tel_alloc_arrays(arr, gzm_u64_types, GZM_SB_NB) < 0)
 		return -ENOMEM;

@@ -35,7 +35,6 @@ function outputOptions(
     throw new UsageError(`unexpected argument ${JSON.stringify(countArg)} (a count goes with -i <seconds>)`);
   const format: Format = flags.json ? 'json' : flags.csv ? 'csv' : 'table';
   const timeoutMs = parseTimeout(flags.timeout);
-  withoutOptimizingCompilers();
   const file = memoryFile ?? flags.output;
   return {
     format,
@@ -221,7 +220,6 @@ function positiveInt(flag: string, value: string | undefined, min: number): numb
 }
 
 function adviseOptions(f: AdviseFlags, parseWindow: (v: string) => number): import('./advise.js').AdviseOptions {
-  withoutOptimizingCompilers();
   const headroom = Number(f.headroom);
   if (!/^\d+(\.\d+)?$/.test(f.headroom) || headroom < 1 || headroom > 10)
     throw new UsageError(`--headroom must be a factor from 1 to 10, got ${JSON.stringify(f.headroom)}`);
@@ -246,6 +244,7 @@ function adviseOptions(f: AdviseFlags, parseWindow: (v: string) => number): impo
 }
 
 async function main(argv: string[]): Promise<number> {
+  withoutOptimizingCompilers();
   process.on('SIGINT', () => {
     if (!stopsGracefully()) process.exit(ExitCode.interrupted);
   });

@@ -4,7 +4,6 @@ import type { Host } from '../collect/host.js';
 import { startRecorder, type Recorder, type RecorderOptions } from '../gather/recorder.js';
 import { openStore, type Store } from '../store/store.js';
 import { untilSignal } from './signals.js';
-import { withoutOptimizingCompilers } from './runtime.js';
 
 export interface RecordOptions {
   db: string;
@@ -32,7 +31,6 @@ export function startRecording(
   o: RecordOptions,
   extra: Pick<RecorderOptions, 'onTick' | 'latest'> = {},
 ): Recorder {
-  withoutOptimizingCompilers();
   return startRecorder(host, store, {
     ...extra,
     intervalSec: o.intervalSec,
