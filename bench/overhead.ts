@@ -7,7 +7,7 @@
 //     every cycle gzmem takes is one the application loses. At 1 Hz and 10 Hz, with the preload and
 //     without it (attach reader).
 //  2. the preload's presence: gzload processes with and without it, interleaved; ratio of medians.
-// Run: node --import tsx bench/overhead.ts [window seconds] [windows] [process rounds] [rates, e.g. 1,10]
+// Run: node --import tsx bench/overhead.ts [window seconds] [windows] [process rounds] [rates, e.g. 1,10] [modes: preload,attach]
 
 import { join } from 'node:path';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -27,6 +27,8 @@ const windows = Number(process.argv[3] ?? 20);
 const rounds = Number(process.argv[4] ?? 6);
 /** Sampling rates to measure, e.g. "1" or "1,10" (default); "0" measures only the preload's presence. */
 const rates = (process.argv[5] ?? '1,10').split(',').map(Number);
+/** Which readers to measure sampling with: "preload", "attach" or both (default). */
+const modes = (process.argv[6] ?? 'preload,attach').split(',');
 /** gzload -l 0-1 runs its one stack thread on lcore 1, pinned to core 1. */
 const APP_CORE = '1';
 if (!existsSync(PRELOAD)) throw new Error('build native/ first (make -C native)');
@@ -129,7 +131,7 @@ async function preloadPresence(): Promise<void> {
 
 console.log(`gzload packet rate (net_null rx, 1 stack on core ${APP_CORE}), gzmem record pinned to the same core; ratios from one run`);
 for (const hz of rates.filter((x) => x > 0)) {
-  await samplingCost(true, hz);
-  await samplingCost(false, hz);
+  if (modes.includes('preload')) await samplingCost(true, hz);
+  if (modes.includes('attach')) await samplingCost(false, hz);
 }
 if (rounds > 0) await preloadPresence();

@@ -1,7 +1,8 @@
-// The CPU a recorder takes per second, all its threads (their schedstat), on gzload with the
-// preload under steady traffic: at 10 Hz (a read a second, sub-samples between) and at 1 Hz, with
-// V8's optimizing compiler and without it (as the sampling commands run); and what one wakeup of
-// an idle Node event loop costs after sleeping 1, 10 and 100 ms.
+// The CPU a recorder takes per second, all its threads (their schedstat), on gzload under steady
+// traffic, at 10 Hz and 1 Hz: with the preload (at 10 Hz a read a second, sub-samples between),
+// with V8's optimizing compilers and without them (as the sampling commands run); without the
+// preload (at 10 Hz the pools alone between reads); and what one wakeup of an idle Node event
+// loop costs after sleeping 1, 10 and 100 ms.
 // Run: node --import tsx bench/recorder.ts [warm-up seconds] [measured seconds]
 
 import { spawn } from 'node:child_process';
@@ -86,17 +87,31 @@ if (mode === '--child') {
     const r = await runChild(['--wake', String(period)]);
     console.log(`an idle event loop sleeping ${String(period).padStart(3)} ms: ${r.perWakeMs!.toFixed(3)} ms of CPU per wakeup`);
   }
-  const gz = await startGzload({ app: ['--stacks', '1', '--pattern', 'steady'], env: { LD_PRELOAD: PRELOAD } });
-  try {
-    console.log(`recorder CPU, ms per second (1 stack, steady traffic, preload; ${warm} s warm-up, ${run} s measured):`);
-    for (const interval of [0.1, 1]) {
-      for (const optimize of [true, false]) {
-        const r = await runChild(['--child', gz.prefix, String(interval), optimize ? 'opt' : 'noopt', String(warm), String(run)]);
-        const label = `${interval === 1 ? ' 1' : '10'} Hz, ${optimize ? 'with the optimizing compiler   ' : 'without (as the CLI samples)   '}`;
-        console.log(`  ${label}: main ${r.main!.toFixed(2)}, helpers ${r.helpers!.toFixed(2)}, all ${r.all!.toFixed(2)}`);
+  // The preload's sub-samples, with and without the optimizing compilers; then a target without
+  // the preload (the attach reader: its pools read at every tick, the rest once a second).
+  const runs = [
+    { preload: true, interval: 0.1, optimize: true },
+    { preload: true, interval: 0.1, optimize: false },
+    { preload: true, interval: 1, optimize: true },
+    { preload: true, interval: 1, optimize: false },
+    { preload: false, interval: 0.1, optimize: false },
+    { preload: false, interval: 1, optimize: false },
+  ];
+  console.log(`recorder CPU, ms per second (gzload: 1 stack, steady traffic; ${warm} s warm-up, ${run} s measured):`);
+  for (const preload of [true, false]) {
+    const gz = await startGzload({ app: ['--stacks', '1', '--pattern', 'steady'], env: preload ? { LD_PRELOAD: PRELOAD } : {} });
+    try {
+      for (const r of runs.filter((x) => x.preload === preload)) {
+        const used = await runChild(['--child', gz.prefix, String(r.interval), r.optimize ? 'opt' : 'noopt', String(warm), String(run)]);
+        const label = [
+          preload ? 'preload' : 'attach ',
+          r.interval === 1 ? ' 1 Hz' : '10 Hz',
+          r.optimize ? 'with the optimizing compilers ' : 'without (as the CLI samples)  ',
+        ].join(', ');
+        console.log(`  ${label}: main ${used.main!.toFixed(2)}, helpers ${used.helpers!.toFixed(2)}, all ${used.all!.toFixed(2)}`);
       }
+    } finally {
+      await stop(gz);
     }
-  } finally {
-    await stop(gz);
   }
 }

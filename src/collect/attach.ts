@@ -3,10 +3,12 @@
 // Every read is validated against what telemetry said; anything unexpected is refused, not guessed.
 
 import { closeSync, openSync, readSync } from 'node:fs';
+import os from 'node:os';
 import { join } from 'node:path';
 import type { Host } from './host.js';
 import type { MempoolReading, MemzoneReading } from './telemetry.js';
-import { errnoOf, fsError, readText } from './files.js';
+import { fsError, readText } from './files.js';
+import { loadVmRead, TargetMemory, type MemoryRange, type Pieces } from './target-memory.js';
 import { ATTACH_LAYOUTS } from './attach-layouts.js';
 import { ProtocolError, UnsupportedError } from '../errors.js';
 
@@ -63,6 +65,7 @@ export function attachLayout(version: string, arch: string): AttachLayout | stri
   const m = /^DPDK (\d+\.\d+)(?:\.\d+)?/.exec(version.trim());
   if (!m) return `cannot tell the DPDK release from ${JSON.stringify(version.slice(0, 40))}`;
   const line = m[1]!;
+  if (os.endianness() !== 'LE') return 'the attach reader reads the memory of little-endian machines only';
   const layout = ATTACH_LAYOUTS.find((l) => l.version === line && l.arch === arch);
   if (!layout) {
     const known = ATTACH_LAYOUTS.map((l) => `${l.version}/${l.arch}`).join(', ');
@@ -106,7 +109,18 @@ export interface AttachReading {
  * parsing it was most of an attach read). Its hugepage ranges change only with the hugetlb
  * mappings, so it is read again when `mappingsKey` (their starts and HugetlbPages) changes.
  */
-export type AttachMapsCache = Map<number, { mappingsKey: string; arch: string; ranges: MemoryRange[]; readAt: Date }>;
+export type AttachMapsCache = Map<
+  number,
+  {
+    mappingsKey: string;
+    arch: string;
+    layout: AttachLayout;
+    ranges: MemoryRange[];
+    readAt: Date;
+    /** Where the last read found each pool it counted: countPoolsAgain reads there. */
+    places: PoolPlace[];
+  }
+>;
 
 function cString(buf: Buffer, start: number, size: number): string {
   const end = buf.indexOf(0, start);
@@ -138,11 +152,6 @@ export function parseRingHeader(layout: AttachLayout, buf: Buffer, expectName: s
   return { name, size, capacity, count: Math.min(count, capacity) };
 }
 
-export interface MemoryRange {
-  start: bigint;
-  end: bigint;
-}
-
 /**
  * The target's hugetlb mappings: the lines of its maps whose start numa_maps flags `huge`. The attach
  * reader reads nothing outside them, whatever address a telemetry reply names.
@@ -159,36 +168,9 @@ export function hugetlbRanges(maps: string, hugeStarts: readonly string[]): Memo
   return out;
 }
 
-interface TargetMemory {
-  /** /proc/<pid>/mem, read synchronously: each read is a copy from the target's pages, microseconds. */
-  fd: number;
-  ranges: MemoryRange[];
-}
-
-/**
- * The per-lcore caches of a pool take about 1 MiB (RTE_MAX_LCORE of them): read into one buffer
- * kept for it, not a new one per pool and sample, which a sampler at 100 Hz would churn.
- */
-let cachesScratch = Buffer.alloc(0);
-
-/** length bytes at address; into the caches' buffer when `scratch`, which the next such read overwrites. */
-async function readAt(mem: TargetMemory, address: bigint, length: number, scratch = false): Promise<Buffer> {
-  const end = address + BigInt(length);
-  const hex = `0x${address.toString(16)}`;
-  if (!mem.ranges.some((r) => r.start <= address && end <= r.end))
-    throw new ProtocolError(`${hex} is outside the target's hugepage mappings`);
-  if (scratch && cachesScratch.length < length) cachesScratch = Buffer.alloc(length);
-  // Hugetlb mappings lie well inside a double's exact range (user space ends below 2^48).
-  const buf = scratch ? cachesScratch.subarray(0, length) : Buffer.alloc(length);
-  let bytesRead: number;
-  try {
-    bytesRead = readSync(mem.fd, buf, 0, length, address);
-  } catch (err) {
-    // Unmapped or gone since maps was read: this read fails, the snapshot does not.
-    throw new ProtocolError(`cannot read target memory at ${hex} (${errnoOf(err) ?? 'error'})`);
-  }
-  if (bytesRead !== length) throw new ProtocolError(`short read at ${hex}`);
-  return buf;
+/** length bytes at address (in the memory's read buffer, which its next read overwrites). */
+function readAt(mem: TargetMemory, address: bigint, length: number): Buffer {
+  return mem.read(mem.prepare([[address, length]]));
 }
 
 function addressOf(value: string | number): bigint {
@@ -197,10 +179,22 @@ function addressOf(value: string | number): bigint {
   throw new ProtocolError('telemetry names an address that is not one');
 }
 
-async function readPool(mem: TargetMemory, layout: AttachLayout, pool: MempoolReading, header: MemzoneReading): Promise<AttachedPool> {
+/** Where a pool keeps its free objects, as its validated header says: enough to count them again. */
+interface PoolPlace {
+  name: string;
+  size: number;
+  cacheSize: number;
+  /** Its ring (the common pool), and its RTE_MAX_LCORE caches. */
+  ring: bigint;
+  caches: bigint;
+  lcores: number;
+  /** What a count reads: the ring's header, then each cache's first words (size, flush threshold, length). */
+  pieces: Pieces;
+}
+
+function placeOf(mem: TargetMemory, layout: AttachLayout, pool: MempoolReading, header: MemzoneReading): PoolPlace {
   const M = layout.mempool;
-  const C = layout.cache;
-  const mp = await readAt(mem, addressOf(header.address), M.bytes);
+  const mp = readAt(mem, addressOf(header.address), M.bytes);
   const name = cString(mp, M.name, M.nameSize);
   // Bytes of the target never go into a message: say that it differs, not what it says.
   if (name !== pool.name) throw new ProtocolError('the mempool header names another pool than telemetry does');
@@ -211,46 +205,81 @@ async function readPool(mem: TargetMemory, layout: AttachLayout, pool: MempoolRe
   ) {
     throw new ProtocolError('mempool header disagrees with telemetry (size, cache size or element size)');
   }
-  const poolData = mp.readBigUInt64LE(M.poolData);
-  if (poolData !== BigInt(pool.poolId)) throw new ProtocolError('mempool pool_data disagrees with telemetry pool_id');
-  // Only ring-based pools keep their free objects in a ring named MP_<pool>; other ops are refused.
-  const ring = parseRingHeader(layout, await readAt(mem, poolData, layout.ring.bytes), `MP_${pool.name}`);
-  const cacheLens: { lcore: number; len: number }[] = [];
-  let cache = 0;
-  if (pool.cacheSize > 0) {
-    const localCache = mp.readBigUInt64LE(M.localCache);
-    // The header memzone holds the struct, RTE_MAX_LCORE caches and the private area: derive the lcore count.
-    const lcores = (header.lengthBytes - M.bytes - pool.privateDataSize) / C.bytes;
-    if (!Number.isInteger(lcores) || lcores < 1 || lcores > 1024)
-      throw new ProtocolError(`cannot derive RTE_MAX_LCORE from ${header.name} length ${header.lengthBytes}`);
-    if (localCache !== addressOf(header.address) + BigInt(M.bytes)) throw new ProtocolError('local_cache is not where the layout puts it');
-    const caches = await readAt(mem, localCache, lcores * C.bytes, true);
-    for (let lcore = 0; lcore < lcores; lcore++) {
-      const base = lcore * C.bytes;
-      const size = caches.readUInt32LE(base + C.size);
-      const len = caches.readUInt32LE(base + C.len);
-      const threshold = caches.readUInt32LE(base + C.flushthresh);
-      if (size !== pool.cacheSize || len > Math.max(threshold, size) * 2)
-        throw new ProtocolError(`lcore ${lcore} cache header is not sane`);
-      if (len > 0) cacheLens.push({ lcore, len });
-      cache += len;
-    }
-  }
-  const inUse = pool.size - ring.count - cache;
-  if (inUse < 0) throw new ProtocolError('the free objects read exceed the pool size');
-  return { name: pool.name, common: ring.count, cache, cacheLens, inUse };
+  const ring = mp.readBigUInt64LE(M.poolData);
+  if (ring !== BigInt(pool.poolId)) throw new ProtocolError('mempool pool_data disagrees with telemetry pool_id');
+  const place = { name: pool.name, size: pool.size, cacheSize: pool.cacheSize, ring, caches: 0n, lcores: 0 };
+  if (pool.cacheSize === 0) return { ...place, pieces: mem.prepare([[ring, layout.ring.bytes]]) };
+  const caches = mp.readBigUInt64LE(M.localCache);
+  // The header memzone holds the struct, RTE_MAX_LCORE caches and the private area: derive the lcore count.
+  const C = layout.cache;
+  const lcores = (header.lengthBytes - M.bytes - pool.privateDataSize) / C.bytes;
+  if (!Number.isInteger(lcores) || lcores < 1 || lcores > 1024)
+    throw new ProtocolError(`cannot derive RTE_MAX_LCORE from ${header.name} length ${header.lengthBytes}`);
+  if (caches !== addressOf(header.address) + BigInt(M.bytes)) throw new ProtocolError('local_cache is not where the layout puts it');
+  const { from, bytes } = cacheFields(layout);
+  const cacheWords = Array.from({ length: lcores }, (_, i) => [caches + BigInt(i * C.bytes + from), bytes] as const);
+  return { ...place, caches, lcores, pieces: mem.prepare([[ring, layout.ring.bytes], ...cacheWords]) };
 }
 
-/** hugeStarts: start addresses of the target's hugetlb mappings (numa_maps), the only memory read. */
-export async function readAttach(
-  host: Host,
-  pid: number,
-  version: string,
-  pools: MempoolReading[],
-  memzones: MemzoneReading[],
-  hugeStarts: readonly string[],
-  kept?: { cache: AttachMapsCache; mappingsKey: string; now: Date },
-): Promise<AttachReading> {
+/** The span of a cache's first words that a count reads: size, flush threshold and length. */
+function cacheFields(layout: AttachLayout): { from: number; bytes: number } {
+  const C = layout.cache;
+  const from = Math.min(C.size, C.flushthresh, C.len);
+  return { from, bytes: Math.max(C.size, C.flushthresh, C.len) + 4 - from };
+}
+
+/** The pool's free objects now: its ring's count and each lcore cache's length, validated. */
+function countPool(mem: TargetMemory, layout: AttachLayout, place: PoolPlace): AttachedPool {
+  const C = layout.cache;
+  const bytes = mem.read(place.pieces);
+  // Only ring-based pools keep their free objects in a ring named MP_<pool>; other ops are refused.
+  const ring = parseRingHeader(layout, bytes.subarray(0, layout.ring.bytes), `MP_${place.name}`);
+  const cacheLens: { lcore: number; len: number }[] = [];
+  let cache = 0;
+  const { from, bytes: stride } = cacheFields(layout);
+  // As 32-bit words (the ring header and every field are multiples of 4 bytes; the supported
+  // architectures are little-endian): 3 reads of 128 lcores per pool, at every sample.
+  const words = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >> 2);
+  for (let lcore = 0; lcore < place.lcores; lcore++) {
+    const base = layout.ring.bytes + lcore * stride - from;
+    const size = words[(base + C.size) >> 2]!;
+    const len = words[(base + C.len) >> 2]!;
+    const threshold = words[(base + C.flushthresh) >> 2]!;
+    if (size !== place.cacheSize || len > Math.max(threshold, size) * 2) throw new ProtocolError(`lcore ${lcore} cache header is not sane`);
+    if (len > 0) cacheLens.push({ lcore, len });
+    cache += len;
+  }
+  const inUse = place.size - ring.count - cache;
+  if (inUse < 0) throw new ProtocolError('the free objects read exceed the pool size');
+  return { name: place.name, common: ring.count, cache, cacheLens, inUse };
+}
+
+/** Runs a read of one pool: a failed validation refuses the pool, anything else fails the read. */
+function tryPool<T>(out: AttachReading, name: string, read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (err) {
+    if (!(err instanceof ProtocolError)) throw err;
+    out.refused.push({ name, why: err.message });
+    return undefined;
+  }
+}
+
+export interface AttachRequest {
+  /** The greeting's version (`DPDK 23.11.7`). */
+  version: string;
+  pools: MempoolReading[];
+  memzones: MemzoneReading[];
+  /** Start addresses of the target's hugetlb mappings (numa_maps), the only memory read. */
+  hugeStarts: readonly string[];
+  /** A sampler's cache of what `maps` told, and the key of the mappings it holds now. */
+  kept?: { cache: AttachMapsCache; mappingsKey: string; now: Date };
+  /** Read through /proc/<pid>/mem only, not process_vm_readv (tests compare the two). */
+  through?: 'mem';
+}
+
+export async function readAttach(host: Host, pid: number, request: AttachRequest): Promise<AttachReading> {
+  const { version, pools, memzones, hugeStarts, kept } = request;
   const prior = kept?.cache.get(pid);
   const carried = prior !== undefined && prior.mappingsKey === kept?.mappingsKey ? prior : undefined;
   let arch = carried?.arch;
@@ -268,35 +297,31 @@ export async function readAttach(
   if (typeof layout === 'string') throw new UnsupportedError(layout);
   if (ranges.length === 0)
     throw new UnsupportedError('the process maps no hugepages (--no-huge?): the attach reader reads hugepage memory only');
-  if (kept && !carried) kept.cache.set(pid, { mappingsKey: kept.mappingsKey, arch, ranges, readAt: kept.now });
-  const path = join(host.procRoot, String(pid), 'mem');
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (err) {
-    throw fsError(err, path);
-  }
-  const mem = { fd, ranges };
+  if (kept && !carried) kept.cache.set(pid, { mappingsKey: kept.mappingsKey, arch, layout, ranges, readAt: kept.now, places: [] });
+  await loadVmRead();
+  const mem = new TargetMemory(pid, join(host.procRoot, String(pid)), ranges, request.through);
   try {
     const byName = new Map(memzones.map((z) => [z.name, z]));
     const out: AttachReading = { pools: [], refused: [], rings: [], ...(carried ? { mapsReadAt: carried.readAt } : {}) };
+    const places: PoolPlace[] = [];
     for (const pool of pools) {
       const header = byName.get(pool.memzone);
       if (!header) {
         out.refused.push({ name: pool.name, why: `no memzone ${pool.memzone}` });
         continue;
       }
-      try {
-        out.pools.push(await readPool(mem, layout, pool, header));
-      } catch (err) {
-        if (!(err instanceof ProtocolError)) throw err;
-        out.refused.push({ name: pool.name, why: err.message });
+      const place = tryPool(out, pool.name, () => placeOf(mem, layout, pool, header));
+      const counted = place && tryPool(out, pool.name, () => countPool(mem, layout, place));
+      if (counted) {
+        out.pools.push(counted);
+        places.push(place!);
       }
     }
+    kept?.cache.set(pid, { ...kept.cache.get(pid)!, places });
     for (const z of memzones) {
       if (!z.name.startsWith('RG_') || z.name.startsWith('RG_MP_')) continue;
       try {
-        const r = parseRingHeader(layout, await readAt(mem, addressOf(z.address), layout.ring.bytes), z.name.slice(3));
+        const r = parseRingHeader(layout, readAt(mem, addressOf(z.address), layout.ring.bytes), z.name.slice(3));
         out.rings.push({ ...r, address: z.address });
       } catch (err) {
         if (!(err instanceof ProtocolError)) throw err;
@@ -304,6 +329,28 @@ export async function readAttach(
     }
     return out;
   } finally {
-    closeSync(fd);
+    mem.close();
+  }
+}
+
+/**
+ * The pools of the last read of this pid, counted again where their validated headers placed their
+ * ring and caches (each still validated): a recorder's reads between two whole reads, without
+ * telemetry or maps. Synchronous: no more code runs than the reads need. Undefined when no read
+ * with this cache counted a pool.
+ */
+export function countPoolsAgain(host: Host, pid: number, cache: AttachMapsCache): AttachReading | undefined {
+  const kept = cache.get(pid);
+  if (!kept || kept.places.length === 0) return undefined;
+  const mem = new TargetMemory(pid, join(host.procRoot, String(pid)), kept.ranges);
+  try {
+    const out: AttachReading = { pools: [], refused: [], rings: [], mapsReadAt: kept.readAt };
+    for (const place of kept.places) {
+      const counted = tryPool(out, place.name, () => countPool(mem, kept.layout, place));
+      if (counted) out.pools.push(counted);
+    }
+    return out;
+  } finally {
+    mem.close();
   }
 }

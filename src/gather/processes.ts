@@ -154,7 +154,8 @@ async function tryAttach(
   const hugeStarts = process.numa.map((m) => m.start);
   const kept = cache && { cache: cache.attachMaps, mappingsKey: `${hugeStarts.join(',')}|${process.statusHugetlbBytes}`, now: host.now() };
   try {
-    return { attach: await readAttach(host, pid, t.hello.version, t.mempools, t.memzones, hugeStarts, kept) };
+    const request = { version: t.hello.version, pools: t.mempools, memzones: t.memzones, hugeStarts, ...(kept ? { kept } : {}) };
+    return { attach: await readAttach(host, pid, request) };
   } catch (err) {
     if (err instanceof GzmemError && !(err instanceof TargetGoneError)) return { attachError: err.message };
     throw err;
@@ -381,6 +382,24 @@ export function subsampledProcesses(
     since = row.at;
   }
   return out;
+}
+
+/**
+ * The process at each of `rows` (attach readings of its pools taken between two whole reads, by
+ * countPoolsAgain): the read's process with each row's pool occupancy; pools a row lacks, and
+ * everything else, as the read found them.
+ */
+export function attachedProcesses(
+  built: DpdkProcess,
+  input: ProcessInput,
+  rows: readonly { at: number; reading: AttachReading }[],
+): { at: number; process: DpdkProcess }[] {
+  const attach = input.attach;
+  if (!attach) return [];
+  return rows.map(({ at, reading }) => {
+    const pools = attach.pools.map((p) => reading.pools.find((r) => r.name === p.name) ?? p);
+    return { at, process: withPoolsOf(built, { ...input, attach: { ...attach, pools } }) };
+  });
 }
 
 /**

@@ -7,12 +7,14 @@ import { gazelleViewOf } from './stack-view.js';
 import { seriesOf, targetKey } from '../model/series.js';
 import type { DpdkProcess, Snapshot } from '../model/snapshot.js';
 import type { ProcessInput } from '../model/build.js';
+import { countPoolsAgain, type AttachReading } from '../collect/attach.js';
 import {
   closeSampleCache,
   machineSnapshot,
   newSampleCache,
   pruneSampleCache,
   readAll,
+  attachedProcesses,
   subsampledProcesses,
   type GatherOptions,
 } from './processes.js';
@@ -65,9 +67,11 @@ export type MachinePart = Pick<Snapshot, 'hugepages' | 'orphans' | 'orphansWhy' 
 
 const MAINTAIN_EVERY_MS = 60_000;
 /**
- * A recorder asked for more than a sample a second reads a target with the preload once a second
- * and takes the samples in between from the preload's sampler (sub-samples): one wakeup a second
- * on the core it shares with the application instead of ten.
+ * A recorder asked for more than a sample a second reads a target whole once a second. Between two
+ * reads, a target with the preload takes the samples itself (its sampler's sub-samples): one wakeup
+ * a second on the core gzmem shares with the application instead of ten. A target without it has
+ * only its pools read at each tick (the attach reader, with what the last read found), no telemetry
+ * round trip, kernel read or model; the rows are built and stored with the next read.
  */
 const BATCH_MS = 1000;
 /** Ticks a target whose process still lives may miss before its silence becomes a gap. */
@@ -87,8 +91,11 @@ export function startRecorder(host: Host, store: Store, options: RecorderOptions
   const trends = newTrendKeeper();
   const targets = options.targets ?? [];
   const batching = intervalMs < BATCH_MS;
-  /** Targets whose preload takes their sub-samples, by pid: their key and last whole read (tick time). */
-  const batched = new Map<number, { key: string; readAt: number }>();
+  /**
+   * Targets read whole once a second, by pid: their key, last whole read (tick time), and how the
+   * samples in between are taken: by the preload, or here, pools only (the rows wait for the next read).
+   */
+  const batched = new Map<number, { key: string; readAt: number; rows?: { at: number; reading: AttachReading }[] }>();
   let tickTs = 0;
   // Half an interval early: a read due at this tick is not put off to the next by a late timer.
   const resting = (pid: number) => {
@@ -112,6 +119,20 @@ export function startRecorder(host: Host, store: Store, options: RecorderOptions
   // of the store would commit the ticks it is still gathering).
   const aliveInStore = new Map<string, number | null>(store.targets().flatMap((t) => (t.alive ? [[t.key, t.pid] as const] : [])));
 
+  /**
+   * A tick where every target rests (read whole less than a second ago): only the pools of those
+   * without the preload are counted again; nothing else is read, and nothing is recorded until
+   * their next read. Synchronous, so that such a wakeup runs as little code as it can.
+   */
+  const restingTick = (): Tick | undefined => {
+    const ts = host.now().getTime();
+    tickTs = ts;
+    const everyoneRests = batched.size > 0 && [...alive].every((key) => [...batched].some(([pid, b]) => b.key === key && resting(pid)));
+    if (!everyoneRests) return undefined;
+    for (const [pid, b] of batched) if (b.rows && !takeAttachRow(pid, b.rows, ts)) batched.delete(pid);
+    return { ts, samples: [], gone: [] };
+  };
+
   const tick = async (): Promise<Tick> => {
     const started = performance.now();
     const ts = host.now().getTime();
@@ -124,7 +145,7 @@ export function startRecorder(host: Host, store: Store, options: RecorderOptions
     const restingPids: number[] = [];
     for (const [pid, b] of batched) {
       if (processes.some((p) => p.pid === pid)) continue;
-      if (resting(pid) && (await processExists(host, pid))) {
+      if (resting(pid) && (b.rows ? takeAttachRow(pid, b.rows, ts) : await processExists(host, pid))) {
         seen.add(b.key);
         restingPids.push(pid);
       } else batched.delete(pid);
@@ -203,23 +224,45 @@ export function startRecorder(host: Host, store: Store, options: RecorderOptions
     return result;
   };
 
+  /** A row of a resting attach target's pools; false when they cannot be read (its next tick reads it whole). */
+  const takeAttachRow = (pid: number, rows: { at: number; reading: AttachReading }[], ts: number) => {
+    let reading: AttachReading | undefined;
+    try {
+      reading = countPoolsAgain(host, pid, cache.attachMaps);
+    } catch {
+      // Gone or unreadable: the whole read says which.
+    }
+    if (reading) rows.push({ at: ts, reading });
+    return reading !== undefined;
+  };
+
   /**
-   * The rows the target's preload took since its last read, each a tick of its own. Calls and ring
-   * peaks are not in them: those the sampler does not take between reads.
+   * The rows taken between the target's last read and this one (by its preload's sampler, or by
+   * takeAttachRow), each a tick of its own. Calls and ring peaks are not in them: those come with reads.
    */
   const subsampleTicks = async (key: string, p: DpdkProcess, input: ProcessInput | undefined, ts: number) => {
+    const before = batched.get(p.pid);
     const subsamples = input?.preload?.subsamples;
-    if (!batching || !input || !subsamples || subsamples.everyMs === 0) {
+    const byPreload = subsamples !== undefined && subsamples.everyMs > 0;
+    if (!batching || !input || !(byPreload || (input.preload === undefined && input.attach))) {
       batched.delete(p.pid);
       return [];
     }
-    batched.set(p.pid, { key, readAt: ts });
-    if (subsamples.dropped > 0) options.onProblem?.(`${key}: ${subsamples.dropped} sub-samples were overwritten before they were read`);
+    batched.set(p.pid, { key, readAt: ts, ...(byPreload ? {} : { rows: [] }) });
+    if (subsamples && subsamples.dropped > 0)
+      options.onProblem?.(`${key}: ${subsamples.dropped} sub-samples were overwritten before they were read`);
     // Rows from before this target's first read here belong to no window of this recorder.
     const after = lastRecorded.get(key);
     if (after === undefined) return [];
+    const rows = byPreload
+      ? subsampledProcesses(p, input, after, ts)
+      : attachedProcesses(
+          p,
+          input,
+          (before?.rows ?? []).filter((r) => r.at > after && r.at < ts),
+        );
     const ticks: { ts: number; samples: TargetSample[] }[] = [];
-    for (const row of subsampledProcesses(p, input, after, ts)) {
+    for (const row of rows) {
       const view = await gazelleViewOf(host, row.process, cache).catch(() => undefined);
       const v = seriesOf(row.process, view);
       const values = { process: v.process, stack: v.stack, pool: v.pool, pool_peak: v.pool_peak };
@@ -230,16 +273,19 @@ export function startRecorder(host: Host, store: Store, options: RecorderOptions
 
   /** When every target is read through its preload's sub-samples, the recorder sleeps until the next read is due. */
   const nextWakeMs = (now: number) => {
-    if (!batching || batched.size === 0 || [...alive].some((key) => ![...batched.values()].some((b) => b.key === key))) return intervalMs;
-    const due = Math.min(...[...batched.values()].map((b) => b.readAt + BATCH_MS));
+    const byPreload = [...batched.values()].filter((b) => b.rows === undefined);
+    if (!batching || byPreload.length === 0 || [...alive].some((key) => !byPreload.some((b) => b.key === key))) return intervalMs;
+    const due = Math.min(...byPreload.map((b) => b.readAt + BATCH_MS));
     return Math.max(intervalMs, due - now);
   };
 
   const loop = async () => {
     if (!running) return;
     const t0 = Date.now();
-    current = tick().catch((err: unknown) => options.onProblem?.(`recording failed: ${errorMessage(err)}`));
-    await current;
+    if (!restingTick()) {
+      current = tick().catch((err: unknown) => options.onProblem?.(`recording failed: ${errorMessage(err)}`));
+      await current;
+    }
     if (running) timer = setTimeout(loop, Math.max(0, nextWakeMs(t0) - (Date.now() - t0)));
   };
   void loop();

@@ -2,8 +2,15 @@
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openStore } from '../../src/store/store.js';
+import { startRecord, stopChild } from '../helpers/serve.js';
 import { closeSampleCache, newSampleCache, readTarget } from '../../src/gather/processes.js';
 import { liveHost } from '../../src/collect/host.js';
+import { readAttach } from '../../src/collect/attach.js';
+import { readProcess } from '../../src/collect/process.js';
 import { hugepagesMissing, showProcess, startGzload, testpmdPoolAtRest, startTestpmd, stop, type DpdkProc } from '../helpers/dpdk.js';
 
 const skip = hugepagesMissing();
@@ -45,6 +52,15 @@ test('gzload at rest: attach equals the in-process counts of every pool, caches 
     assert.equal(carried(first), false);
     assert.equal(carried(second), true, JSON.stringify(second.carriedOver));
     for (const t of truth.pools) assert.equal(second.mempools.find((x) => x.name === t.name)?.occupancy?.inUse, t.in_use, t.name);
+    // Through process_vm_readv and through /proc/<pid>/mem: the same counts.
+    const told = cache.telemetry.get(gz.pid)!;
+    const hugeStarts = (await readProcess(liveHost(), gz.pid)).numa.map((m) => m.start);
+    const request = { version: told.hello.version, pools: told.mempools, memzones: told.memzones, hugeStarts };
+    for (const through of [undefined, 'mem'] as const) {
+      const read = await readAttach(liveHost(), gz.pid, { ...request, ...(through ? { through } : {}) });
+      assert.deepEqual(read.refused, [], `through ${through ?? 'process_vm_readv'}`);
+      for (const t of truth.pools) assert.equal(read.pools.find((x) => x.name === t.name)?.inUse, t.in_use, `${t.name}, through ${through ?? 'process_vm_readv'}`);
+    }
   } finally {
     closeSampleCache(cache);
   }
@@ -78,4 +94,52 @@ test('--no-attach leaves occupancy unknown, and says why', { skip }, async () =>
   if (p.mempools.every((m) => m.occupancy === null)) assert.equal(p.waterfall.inUse.bytes, null);
   else assert.ok(p.mempools.every((m) => m.occupancy?.source === 'telemetry-occupancy' && m.occupancy.checks.length === 0));
   assert.match(p.sources.find((s) => s.name === 'attach')?.detail ?? '', /--no-attach/);
+});
+
+test('a recorder at -i 0.1 without the preload reads the pools 10 times a second, and the rest once a second', { skip }, async () => {
+  const g = await startGzload({ app: ['--stacks', '1', '--tcp_conn_count', '50', '--pattern', 'burst', '--hold', '8'] });
+  started.push(g);
+  const dir = mkdtempSync(join(tmpdir(), 'gzmem-attach-rows-'));
+  const db = join(dir, 'rows.db');
+  const from = Date.now();
+  try {
+    const rec = startRecord([g.prefix, '--db', db, '-i', '0.1', '--keep-snapshots']);
+    await new Promise((r) => setTimeout(r, 7000));
+    assert.equal(await stopChild(rec), 0, rec.stderr());
+    g.send!('truth');
+    const truth = JSON.parse(await g.nextLine!()) as { stacks: { pool: string; max_in_use: number }[] };
+    const { pool, max_in_use: max } = truth.stacks[0]!;
+    // burst: every receive ring filled to 4 x hold for 2 s, then emptied for 2 s
+    const held = 50 * 4 * 8;
+    assert.equal(max, held);
+    const store = openStore(db);
+    try {
+      const inUse = store.query({ key: g.prefix, scope: 'pool', from, to: Date.now(), maxPoints: 10_000 });
+      const values = inUse.series.find((s) => s.name === pool)!.values;
+      const shown = `${JSON.stringify(values)} (gzload's maximum ${max})`;
+      const spacing = inUse.ts.slice(1).map((t, i) => t - inUse.ts[i]!).sort((a, b) => a - b);
+      assert.ok(values.length >= 50, `${values.length} samples in 7 s: ${shown}`);
+      assert.ok(spacing[Math.floor(spacing.length / 2)]! >= 80 && spacing[Math.floor(spacing.length / 2)]! <= 120, `spacing ${JSON.stringify(spacing)}`);
+      // Whole snapshots come with the whole reads only: once a second.
+      const whole = store.counts().snapshots;
+      assert.ok(whole >= 5 && whole <= 9, `${whole} whole reads in 7 s`);
+      // Each row is an instant's occupancy: never above gzload's own maximum plus one receive burst
+      // (it measures after a receive's mbufs went into the rings), and both phases show whole.
+      values.forEach((v, i) => assert.ok(v !== null && v <= max + 32, `row ${i}: ${shown}`));
+      const longest = (match: (v: number) => boolean) => {
+        let best = 0;
+        let run = 0;
+        for (const v of values) best = Math.max(best, (run = match(v!) ? run + 1 : 0));
+        return best;
+      };
+      const high = longest((v) => v >= held);
+      const low = longest((v) => v < held / 10);
+      assert.ok(high >= 15 && low >= 15, `runs high ${high}, low ${low}: ${shown}`);
+    } finally {
+      store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await stop(g);
+  }
 });

@@ -60,10 +60,12 @@ test('a layout is used only for a release line and architecture a test has verif
 test('hugetlb ranges are the maps lines numa_maps flags huge, and nothing else', () => {
   const maps = [
     '100200000-100400000 rw-s 00000000 00:25 1234 /dev/hugepages/rtemap_0 (deleted)',
+    '100400000-100600000 rw-p 00200000 00:25 1235 /dev/hugepages/rtemap_1',
     '7f0000000000-7f0000021000 rw-p 00000000 00:00 0 ',
     '7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0 [stack]',
   ].join('\n');
   assert.deepEqual(hugetlbRanges(maps, ['100200000']), [{ start: 0x100200000n, end: 0x100400000n }]);
+  assert.deepEqual(hugetlbRanges(maps, ['100400000']), [{ start: 0x100400000n, end: 0x100600000n }]);
   assert.deepEqual(hugetlbRanges(maps, []), []);
 });
 
