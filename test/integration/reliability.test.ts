@@ -27,11 +27,11 @@ test('the target killed mid-snapshot 10 times: a snapshot or "exited" each time,
   assert.equal(k.gaps, 10);
 });
 
-test('the recorder killed with SIGKILL 10 times: the database opens each time, at most one interval lost', { skip, timeout: 300_000 }, async () => {
+test('the recorder killed with SIGKILL 10 times: the database opens each time, at most one interval (or second, below 1 s) lost', { skip, timeout: 300_000 }, async () => {
   const k = await killRecorders(10);
   assert.deepEqual(k.errors, []);
   assert.equal(k.opened, 10);
-  for (const lost of k.lostMs) assert.ok(lost <= k.intervalMs + 200, `newest sample ${lost} ms before the kill`);
+  for (const lost of k.lostMs) assert.ok(lost <= k.maxLossMs + 200, `newest sample ${lost} ms before the kill`);
 });
 
 test('soak: 2 minutes at 100 Hz, RSS growth within 5 MB and no descriptor leak', { skip, timeout: 300_000 }, async () => {
