@@ -10,10 +10,24 @@ import { CLI, DPDK, PRELOAD, startGzload, startTestpmd, stop, telemetryPy } from
 const rounds = Number(process.argv[2] ?? 15);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+/**
+ * NODE_EXTRA_CA_CERTS makes every Node start read and parse a certificate bundle (40 ms of a 60 ms
+ * `node -e 0` on a machine that sets it), before any of gzmem's code runs; gzmem opens no TLS
+ * connection. Where the environment sets it, the rounds run both with it and without it (as a
+ * user's shell usually is).
+ */
+const environments: [string, NodeJS.ProcessEnv][] = [['', process.env]];
+if (process.env.NODE_EXTRA_CA_CERTS !== undefined) {
+  const without = { ...process.env };
+  delete without.NODE_EXTRA_CA_CERTS;
+  environments.splice(0, 1, [' (this environment: NODE_EXTRA_CA_CERTS set)', process.env], [' (without NODE_EXTRA_CA_CERTS)', without]);
+}
+let runEnv: NodeJS.ProcessEnv = process.env;
+
 /** Wall ms and peak RSS KiB of one run, through GNU time. */
-function run(argv: string[], input?: string, env?: NodeJS.ProcessEnv): { ms: number; kib: number } {
+function run(argv: string[], input?: string): { ms: number; kib: number } {
   const t0 = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', ...argv], { input, encoding: 'utf8', env: { ...process.env, ...env } });
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', ...argv], { input, encoding: 'utf8', env: runEnv });
   const ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr.slice(-300)}`);
   return { ms, kib: Number(r.stderr.trim().split('\n').at(-1)) };
@@ -40,19 +54,22 @@ try {
     ['dpdk-telemetry.py, the same commands', () => run([DPDK.telemetryPy, '-f', tp.prefix], `${commands.join('\n')}\n`)],
     ['gzmem lstack show -m (gzload, preload)', () => run([process.execPath, CLI, 'lstack', 'show', String(gz.pid), '-m'])],
   ];
-  const results = new Map(cases.map(([name]) => [name, { ms: [] as number[], kib: [] as number[] }]));
-  for (let i = 0; i < rounds; i++) {
-    for (const [name, f] of cases) {
-      const r = f();
-      results.get(name)!.ms.push(r.ms);
-      results.get(name)!.kib.push(r.kib);
+  for (const [label, env] of environments) {
+    runEnv = env;
+    const results = new Map(cases.map(([name]) => [name, { ms: [] as number[], kib: [] as number[] }]));
+    for (let i = 0; i < rounds; i++) {
+      for (const [name, f] of cases) {
+        const r = f();
+        results.get(name)!.ms.push(r.ms);
+        results.get(name)!.kib.push(r.kib);
+      }
     }
+    const m = (name: string) => median(results.get(name)!.ms);
+    console.log(`${rounds} alternated rounds, median wall time and peak RSS${label}:`);
+    for (const [name, r] of results) console.log(`  ${name.padEnd(44)} ${median(r.ms).toFixed(0).padStart(5)} ms  ${(median(r.kib) / 1024).toFixed(1).padStart(6)} MiB`);
+    console.log(`ratios: gzmem --version / node -e 0 = ${(m('gzmem --version') / m('node -e 0')).toFixed(2)}; ` +
+      `gzmem show --json / dpdk-telemetry.py = ${(m(cases[2]![0]) / m(cases[3]![0])).toFixed(2)}`);
   }
-  const m = (name: string) => median(results.get(name)!.ms);
-  console.log(`${rounds} alternated rounds, median wall time and peak RSS:`);
-  for (const [name, r] of results) console.log(`  ${name.padEnd(44)} ${median(r.ms).toFixed(0).padStart(5)} ms  ${(median(r.kib) / 1024).toFixed(1).padStart(6)} MiB`);
-  console.log(`ratios: gzmem --version / node -e 0 = ${(m('gzmem --version') / m('node -e 0')).toFixed(2)}; ` +
-    `gzmem show --json / dpdk-telemetry.py = ${(m(cases[2]![0]) / m(cases[3]![0])).toFixed(2)}`);
 } finally {
   await stop(gz);
   await stop(tp);

@@ -8,7 +8,7 @@ import { build } from 'esbuild';
 rmSync('dist/bin', { recursive: true, force: true });
 
 await build({
-  entryPoints: ['src/cli/main.ts', 'src/cli/version.ts'],
+  entryPoints: ['src/cli/main.ts'],
   outdir: 'dist/bin',
   bundle: true,
   splitting: true,

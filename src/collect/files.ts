@@ -46,6 +46,39 @@ export async function readText(path: string, cap = DEFAULT_CAP): Promise<string>
   }
 }
 
+/**
+ * The first lines of a file, read a few KiB at a time until `enough` (given each batch of new
+ * complete lines) says so, or to its end. A procfs file made line by line (maps, numa_maps) is then
+ * made only that far: the kernel walks no further mappings than the lines read.
+ */
+export async function readTextUntil(path: string, enough: (lines: string) => boolean, cap = DEFAULT_CAP): Promise<string> {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    throw fsError(err, path);
+  }
+  const chunk = Buffer.allocUnsafe(8192);
+  let text = '';
+  let partial = '';
+  try {
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) return text + partial;
+      const got = partial + chunk.toString('utf8', 0, n);
+      const end = got.lastIndexOf('\n') + 1;
+      partial = got.slice(end);
+      text += got.slice(0, end);
+      if (text.length > cap) throw new GzmemError(`${path}: larger than ${cap} bytes`, ExitCode.runtime);
+      if (end > 0 && enough(got.slice(0, end))) return text;
+    }
+  } catch (err) {
+    throw fsError(err, path);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Like readText but absent (or unreadable) is undefined, never an empty string. */
 export async function readOptional(path: string, cap = DEFAULT_CAP): Promise<string | undefined> {
   try {

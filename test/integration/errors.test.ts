@@ -3,13 +3,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listenSeqpacket } from '../../src/collect/seqpacket.js';
 import { ExitCode } from '../../src/errors.js';
 import { gzmem, hugepagesMissing, startTestpmd, stop, type CliResult, type DpdkProc } from '../helpers/dpdk.js';
 import { startFakeTelemetry } from '../helpers/serve.js';
+import { ROOT } from '../helpers/fixtures.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'gzmem-err-'));
 const env = { GZMEM_DPDK_RUNTIME_DIRS: tmp };
@@ -34,6 +35,15 @@ async function fakeServer(prefix: string, mode: string): Promise<ChildProcess> {
   children.push(child);
   return child;
 }
+
+test('--version, -V and a command that loads the whole CLI name the version package.json gives', async () => {
+  const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  for (const args of [['--version'], ['-V'], ['list', '--version']]) {
+    const r = await gzmem(args, env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), version, args.join(' '));
+  }
+});
 
 test('unknown pid', async () => {
   oneLineError(await gzmem(['show', '4000000'], env), ExitCode.notFound, /no process with pid 4000000/);
