@@ -1,13 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readHugepages, parsePageSizeDir } from '../../src/collect/hugepages.js';
 import { MAPPINGS_MAX_AGE_MS, parseNumaMapsHuge, parseSize, parseSmapsRollupHugetlb, parseStat, readProcess, readThreads, THREADS_MAX_AGE_MS, type MappingsCache } from '../../src/collect/process.js';
 import { buildProcess } from '../../src/model/build.js';
 import { parseHugetlbfsMounts, prefixOfHugeFile } from '../../src/collect/hugetlbfs.js';
 import { ProtocolError, NotFoundError } from '../../src/errors.js';
-import { fixtureDir, fixtureHost } from '../helpers/fixtures.js';
+import { fixtureDir, fixtureHost, SCENARIOS } from '../helpers/fixtures.js';
 
 const GiB = 1024 ** 3;
 
@@ -19,15 +20,41 @@ test('sizes: units to bytes, unknown unit is an error', () => {
   assert.equal(parsePageSizeDir('other'), undefined);
 });
 
-test('gazelle idle: smaps_rollup hugetlb equals status HugetlbPages (1 GiB, --socket-mem 1024)', async () => {
+test('gazelle idle: reserved is status HugetlbPages (1 GiB, --socket-mem 1024), every huge page of numa_maps found', async () => {
   const p = await readProcess(fixtureHost('gazelle-idle'), 9978);
   assert.equal(p.statusHugetlbBytes, GiB);
-  assert.equal(p.rollupHugetlbBytes, GiB);
+  // status has HugetlbPages: smaps_rollup, a walk of every mapping, is not read.
+  assert.equal(p.rollupHugetlbBytes, undefined);
   assert.ok(p.numa.every((m) => m.pageBytes === 2 * 1024 * 1024));
   assert.equal(p.numa.length, 512);
   const node0 = p.numa.reduce((s, m) => s + (m.pagesByNode[0] ?? 0) * m.pageBytes, 0);
   assert.equal(node0, GiB);
   assert.deepEqual(p.cmdline.slice(0, 3), ['/usr/local/bin/example', '-a', 'server']);
+});
+
+test("every capture: smaps_rollup's hugetlb equals HugetlbPages, and numa_maps read until it adds up holds every huge line of the whole file", async () => {
+  for (const [scenario, pid] of Object.entries(SCENARIOS)) {
+    const dir = join(fixtureDir(scenario as keyof typeof SCENARIOS), 'proc', String(pid));
+    const p = await readProcess(fixtureHost(scenario as keyof typeof SCENARIOS), pid);
+    assert.equal(parseSmapsRollupHugetlb(readFileSync(join(dir, 'smaps_rollup'), 'utf8')), p.statusHugetlbBytes, scenario);
+    assert.deepEqual(p.numa, parseNumaMapsHuge(readFileSync(join(dir, 'numa_maps'), 'utf8')), scenario);
+  }
+});
+
+test('a kernel whose status lacks HugetlbPages: smaps_rollup gives reserved, numa_maps is read whole', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'gzmem-oldkernel-'));
+  try {
+    const from = join(fixtureDir('testpmd'), 'proc', '11965');
+    cpSync(from, join(tmp, '11965'), { recursive: true });
+    const status = readFileSync(join(from, 'status'), 'utf8');
+    writeFileSync(join(tmp, '11965', 'status'), status.replace(/^HugetlbPages:.*\n/m, ''));
+    const p = await readProcess({ ...fixtureHost('testpmd'), procRoot: tmp }, 11965);
+    assert.equal(p.statusHugetlbBytes, undefined);
+    assert.equal(p.rollupHugetlbBytes, 378880 * 1024);
+    assert.deepEqual(p.numa, parseNumaMapsHuge(readFileSync(join(from, 'numa_maps'), 'utf8')));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 });
 
 test('smaps_rollup: both hugetlb lines, else unknown', () => {
