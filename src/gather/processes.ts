@@ -350,15 +350,14 @@ export async function readAll(
  * epoch): the read's pools with the row's occupancy and peaks; everything else (heaps, ports, rings,
  * the kernel's figures, pools the row does not hold) as the read found it.
  */
-export function subsampledProcesses(
+export function* subsampledProcesses(
   built: DpdkProcess,
   input: ProcessInput,
   after: number,
   before: number,
-): { at: number; process: DpdkProcess }[] {
+): Generator<{ at: number; process: DpdkProcess }> {
   const preload = input.preload;
-  if (!preload?.subsamples) return [];
-  const out: { at: number; process: DpdkProcess }[] = [];
+  if (!preload?.subsamples) return;
   let since = new Date(after);
   for (const row of preload.subsamples.rows) {
     const at = row.at.getTime();
@@ -378,10 +377,9 @@ export function subsampledProcesses(
         }),
       ),
     };
-    out.push({ at, process: withPoolsOf(built, { ...input, preload: { ...preload, pools, ...(peaks ? { peaks } : {}) } }) });
+    yield { at, process: withPoolsOf(built, { ...input, preload: { ...preload, pools, ...(peaks ? { peaks } : {}) } }) };
     since = row.at;
   }
-  return out;
 }
 
 /**
@@ -389,17 +387,18 @@ export function subsampledProcesses(
  * countPoolsAgain): the read's process with each row's pool occupancy; pools a row lacks, and
  * everything else, as the read found them.
  */
-export function attachedProcesses(
+export function* attachedProcesses(
   built: DpdkProcess,
   input: ProcessInput,
   rows: readonly { at: number; reading: AttachReading }[],
-): { at: number; process: DpdkProcess }[] {
+): Generator<{ at: number; process: DpdkProcess }> {
   const attach = input.attach;
-  if (!attach) return [];
-  return rows.map(({ at, reading }) => {
+  if (!attach) return;
+  // One at a time: a second of rows at 100 Hz, built at once, outlived the young generation.
+  for (const { at, reading } of rows) {
     const pools = attach.pools.map((p) => reading.pools.find((r) => r.name === p.name) ?? p);
-    return { at, process: withPoolsOf(built, { ...input, attach: { ...attach, pools } }) };
-  });
+    yield { at, process: withPoolsOf(built, { ...input, attach: { ...attach, pools } }) };
+  }
 }
 
 /**
