@@ -184,11 +184,9 @@ interface PoolPlace {
   name: string;
   size: number;
   cacheSize: number;
-  /** Its ring (the common pool), and its RTE_MAX_LCORE caches. */
-  ring: bigint;
-  caches: bigint;
+  /** RTE_MAX_LCORE: how many caches the pool has. */
   lcores: number;
-  /** What a count reads: the ring's header, then each cache's first words (size, flush threshold, length). */
+  /** What a count reads: its ring's header, then each cache's first words (size, flush threshold, length). */
   pieces: Pieces;
 }
 
@@ -207,8 +205,8 @@ function placeOf(mem: TargetMemory, layout: AttachLayout, pool: MempoolReading, 
   }
   const ring = mp.readBigUInt64LE(M.poolData);
   if (ring !== BigInt(pool.poolId)) throw new ProtocolError('mempool pool_data disagrees with telemetry pool_id');
-  const place = { name: pool.name, size: pool.size, cacheSize: pool.cacheSize, ring, caches: 0n, lcores: 0 };
-  if (pool.cacheSize === 0) return { ...place, pieces: mem.prepare([[ring, layout.ring.bytes]]) };
+  const place = { name: pool.name, size: pool.size, cacheSize: pool.cacheSize };
+  if (pool.cacheSize === 0) return { ...place, lcores: 0, pieces: mem.prepare([[ring, layout.ring.bytes]]) };
   const caches = mp.readBigUInt64LE(M.localCache);
   // The header memzone holds the struct, RTE_MAX_LCORE caches and the private area: derive the lcore count.
   const C = layout.cache;
@@ -218,7 +216,7 @@ function placeOf(mem: TargetMemory, layout: AttachLayout, pool: MempoolReading, 
   if (caches !== addressOf(header.address) + BigInt(M.bytes)) throw new ProtocolError('local_cache is not where the layout puts it');
   const { from, bytes } = cacheFields(layout);
   const cacheWords = Array.from({ length: lcores }, (_, i) => [caches + BigInt(i * C.bytes + from), bytes] as const);
-  return { ...place, caches, lcores, pieces: mem.prepare([[ring, layout.ring.bytes], ...cacheWords]) };
+  return { ...place, lcores, pieces: mem.prepare([[ring, layout.ring.bytes], ...cacheWords]) };
 }
 
 /** The span of a cache's first words that a count reads: size, flush threshold and length. */

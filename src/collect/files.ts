@@ -47,11 +47,11 @@ export async function readText(path: string, cap = DEFAULT_CAP): Promise<string>
 }
 
 /**
- * The first lines of a file, read a few KiB at a time until `enough` (given each batch of new
- * complete lines) says so, or to its end. A procfs file made line by line (maps, numa_maps) is then
+ * A file's lines, a few KiB at a time, each batch of complete lines given to `take` until it says
+ * it has enough, or to the file's end. A procfs file made line by line (maps, numa_maps) is then
  * made only that far: the kernel walks no further mappings than the lines read.
  */
-export async function readTextUntil(path: string, enough: (lines: string) => boolean, cap = DEFAULT_CAP): Promise<string> {
+export async function readLinesUntil(path: string, take: (lines: string) => boolean, cap = DEFAULT_CAP): Promise<void> {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -59,18 +59,21 @@ export async function readTextUntil(path: string, enough: (lines: string) => boo
     throw fsError(err, path);
   }
   const chunk = Buffer.allocUnsafe(8192);
-  let text = '';
+  let length = 0;
   let partial = '';
   try {
     for (;;) {
       const n = readSync(fd, chunk, 0, chunk.length, null);
-      if (n === 0) return text + partial;
+      if (n === 0) {
+        if (partial.length > 0) take(partial);
+        return;
+      }
+      length += n;
+      if (length > cap) throw new GzmemError(`${path}: larger than ${cap} bytes`, ExitCode.runtime);
       const got = partial + chunk.toString('utf8', 0, n);
       const end = got.lastIndexOf('\n') + 1;
       partial = got.slice(end);
-      text += got.slice(0, end);
-      if (text.length > cap) throw new GzmemError(`${path}: larger than ${cap} bytes`, ExitCode.runtime);
-      if (end > 0 && enough(got.slice(0, end))) return text;
+      if (end > 0 && take(got.slice(0, end))) return;
     }
   } catch (err) {
     throw fsError(err, path);

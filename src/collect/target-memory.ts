@@ -55,7 +55,7 @@ const IOV_MAX = 1024;
 
 /**
  * One buffer for every read (each read overwrites the last: callers parse before they read again),
- * and the one-entry iovec that points into it, rebuilt when it grows.
+ * and its address for the one-entry iovec that points into it (0 until a call needs it).
  */
 let scratch = Buffer.alloc(0);
 let scratchAddress = 0n;
@@ -98,7 +98,7 @@ export class TargetMemory {
   read(p: Pieces): Buffer {
     if (scratch.length < p.total) {
       scratch = Buffer.alloc(Math.max(p.total, 4096));
-      scratchAddress = this.throughMem ? 0n : addressOf(scratch);
+      scratchAddress = 0n;
     }
     const out = scratch.subarray(0, p.total);
     if (!this.throughMem && this.readVm(p)) return out;

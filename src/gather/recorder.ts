@@ -122,15 +122,16 @@ export function startRecorder(host: Host, store: Store, options: RecorderOptions
   /**
    * A tick where every target rests (read whole less than a second ago): only the pools of those
    * without the preload are counted again; nothing else is read, and nothing is recorded until
-   * their next read. Synchronous, so that such a wakeup runs as little code as it can.
+   * their next read. Synchronous, so that such a wakeup runs as little code as it can. False when
+   * some target is due: then the tick is a whole one.
    */
-  const restingTick = (): Tick | undefined => {
+  const restingTick = (): boolean => {
     const ts = host.now().getTime();
     tickTs = ts;
     const everyoneRests = batched.size > 0 && [...alive].every((key) => [...batched].some(([pid, b]) => b.key === key && resting(pid)));
-    if (!everyoneRests) return undefined;
+    if (!everyoneRests) return false;
     for (const [pid, b] of batched) if (b.rows && !takeAttachRow(pid, b.rows, ts)) batched.delete(pid);
-    return { ts, samples: [], gone: [] };
+    return true;
   };
 
   const tick = async (): Promise<Tick> => {

@@ -151,6 +151,20 @@ export async function startGzload(options: GzloadOptions = {}): Promise<DpdkProc
   return { child, pid: child.pid!, prefix, stderr: () => err, nextLine, send: (l) => child.stdin!.write(`${l}\n`) };
 }
 
+/**
+ * gzload's burst pattern, as a series of pool occupancies shows it: the longest run of rows at the
+ * held level (every receive ring filled) and the longest near empty.
+ */
+export function burstRuns(values: (number | null)[], held: number): { high: number; low: number } {
+  const longest = (match: (v: number) => boolean) => {
+    let best = 0;
+    let run = 0;
+    for (const v of values) best = Math.max(best, (run = v !== null && match(v) ? run + 1 : 0));
+    return best;
+  };
+  return { high: longest((v) => v >= held), low: longest((v) => v < held / 10) };
+}
+
 async function killStarted(child: ChildProcess, prefix: string): Promise<void> {
   if (child.exitCode === null && child.signalCode === null) {
     const gone = new Promise((r) => child.once('exit', r));

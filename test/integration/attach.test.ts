@@ -11,7 +11,7 @@ import { closeSampleCache, newSampleCache, readTarget } from '../../src/gather/p
 import { liveHost } from '../../src/collect/host.js';
 import { readAttach } from '../../src/collect/attach.js';
 import { readProcess } from '../../src/collect/process.js';
-import { hugepagesMissing, showProcess, startGzload, testpmdPoolAtRest, startTestpmd, stop, type DpdkProc } from '../helpers/dpdk.js';
+import { burstRuns, hugepagesMissing, showProcess, startGzload, testpmdPoolAtRest, startTestpmd, stop, type DpdkProc } from '../helpers/dpdk.js';
 
 const skip = hugepagesMissing();
 const started: DpdkProc[] = [];
@@ -126,14 +126,7 @@ test('a recorder at -i 0.1 without the preload reads the pools 10 times a second
       // Each row is an instant's occupancy: never above gzload's own maximum plus one receive burst
       // (it measures after a receive's mbufs went into the rings), and both phases show whole.
       values.forEach((v, i) => assert.ok(v !== null && v <= max + 32, `row ${i}: ${shown}`));
-      const longest = (match: (v: number) => boolean) => {
-        let best = 0;
-        let run = 0;
-        for (const v of values) best = Math.max(best, (run = match(v!) ? run + 1 : 0));
-        return best;
-      };
-      const high = longest((v) => v >= held);
-      const low = longest((v) => v < held / 10);
+      const { high, low } = burstRuns(values, held);
       assert.ok(high >= 15 && low >= 15, `runs high ${high}, low ${low}: ${shown}`);
     } finally {
       store.close();

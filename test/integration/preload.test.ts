@@ -13,7 +13,7 @@ import { startRecord, stopChild } from '../helpers/serve.js';
 import { liveHost } from '../../src/collect/host.js';
 import { readPreload, type RingsCache } from '../../src/collect/preload.js';
 import { openTelemetry } from '../../src/collect/telemetry-socket.js';
-import { gzmem, hugepagesMissing, showProcess, telemetryPy, startGzload, testpmdPoolAtRest, startTestpmd, stop, type DpdkProc, DPDK, PRELOAD } from '../helpers/dpdk.js';
+import { gzmem, hugepagesMissing, showProcess, telemetryPy, startGzload, testpmdPoolAtRest, startTestpmd, stop, type DpdkProc, DPDK, PRELOAD, burstRuns } from '../helpers/dpdk.js';
 
 const skip = hugepagesMissing();
 const started: DpdkProc[] = [];
@@ -401,17 +401,9 @@ test("sub-samples: a recorder at -i 0.1 keeps 10 samples a second of each pool f
         assert.ok(v !== null && v <= bound, `row ${i}: ${shown}`);
         assert.ok(peaks[i] !== null && peaks[i]! >= v! && peaks[i]! <= bound, `row ${i} peak: ${shown}`);
       });
-      const runs = (high: boolean) => {
-        let best = 0;
-        let run = 0;
-        for (const v of values) {
-          run = (high ? v! >= held : v! < held / 10) ? run + 1 : 0;
-          best = Math.max(best, run);
-        }
-        return best;
-      };
+      const { high, low } = burstRuns(values, held);
       // A 2 s phase is ~20 rows: both phases show whole, which samples a second apart cannot.
-      assert.ok(runs(true) >= 15 && runs(false) >= 15, `runs high ${runs(true)}, low ${runs(false)}: ${shown}`);
+      assert.ok(high >= 15 && low >= 15, `runs high ${high}, low ${low}: ${shown}`);
     } finally {
       store.close();
     }
